@@ -1,0 +1,1 @@
+"""Pure billing rules: money, periods, day counts, timelines. Standard library only."""

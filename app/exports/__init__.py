@@ -1,0 +1,1 @@
+"""Smart templates, workbook exports and decision re-import."""

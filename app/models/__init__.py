@@ -1,0 +1,1 @@
+"""SQLAlchemy models, the workspace engine and its migrations."""

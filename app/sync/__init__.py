@@ -1,0 +1,1 @@
+"""Connectors, importers, sandbox servers and the push protocol. No Qt here."""

@@ -1,0 +1,61 @@
+"""Test-wide setup: offscreen Qt, an in-memory keyring, and the decimal float trap."""
+
+from __future__ import annotations
+
+import decimal
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import keyring  # noqa: E402
+import pytest  # noqa: E402
+from keyring.backend import KeyringBackend  # noqa: E402
+from keyring.errors import PasswordDeleteError  # noqa: E402
+
+
+class MemoryKeyring(KeyringBackend):
+    """A keyring that lives in memory for one test process; never touches the OS."""
+
+    priority = 1
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.store: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.store.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.store[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        try:
+            del self.store[(service, username)]
+        except KeyError as exc:
+            raise PasswordDeleteError(username) from exc
+
+
+# Every thread created from now on starts from DefaultContext: trap floats there too.
+decimal.DefaultContext.traps[decimal.FloatOperation] = True
+
+
+@pytest.fixture(autouse=True)
+def _float_trap():
+    """A float mixed into Decimal arithmetic or comparison raises in every test."""
+    ctx = decimal.getcontext()
+    ctx.traps[decimal.FloatOperation] = True
+    yield
+
+
+@pytest.fixture(autouse=True)
+def memory_keyring():
+    backend = MemoryKeyring()
+    previous = keyring.get_keyring()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(previous)
+
+
+@pytest.fixture()
+def db_path(tmp_path):
+    return tmp_path / "workspace.sqlite"
