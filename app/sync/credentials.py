@@ -1,0 +1,68 @@
+"""Secrets live in the OS keyring only; a missing backend is an error with guidance."""
+
+from __future__ import annotations
+
+import keyring
+import keyring.errors
+from keyring.backends import fail
+
+SERVICE = "TrueUp"
+
+GUIDANCE = (
+    "No working OS keyring was found, and TrueUp never stores secrets in plain text. "
+    "On Windows and macOS the system keyring works out of the box; on Linux install and "
+    "unlock a Secret Service provider (GNOME Keyring or KWallet), e.g. "
+    "`sudo apt install gnome-keyring`, then sign in again."
+)
+
+
+class KeyringUnavailableError(RuntimeError):
+    """There is no keyring backend that can store a secret."""
+
+    def __init__(self, detail: str = "") -> None:
+        super().__init__(GUIDANCE + (f" ({detail})" if detail else ""))
+
+
+def backend_name() -> str:
+    kr = keyring.get_keyring()
+    return f"{type(kr).__module__}.{type(kr).__name__}"
+
+
+def ensure_backend() -> None:
+    kr = keyring.get_keyring()
+    if isinstance(kr, fail.Keyring) or getattr(kr, "priority", 1) <= 0 and "fail" in type(kr).__module__:
+        raise KeyringUnavailableError(f"backend: {backend_name()}")
+
+
+def secret_key(connection_name: str, field: str = "secret") -> str:
+    return f"{connection_name}:{field}"
+
+
+def store_secret(connection_name: str, secret: str, field: str = "secret") -> None:
+    ensure_backend()
+    try:
+        keyring.set_password(SERVICE, secret_key(connection_name, field), secret)
+    except keyring.errors.KeyringError as exc:
+        # The exception text never carries the secret itself.
+        raise KeyringUnavailableError(type(exc).__name__) from None
+
+
+def load_secret(connection_name: str, field: str = "secret") -> str:
+    ensure_backend()
+    try:
+        value = keyring.get_password(SERVICE, secret_key(connection_name, field))
+    except keyring.errors.KeyringError as exc:
+        raise KeyringUnavailableError(type(exc).__name__) from None
+    if value is None:
+        raise LookupError(
+            f"No secret is stored for connection {connection_name!r}; "
+            "edit the connection and enter it again."
+        )
+    return value
+
+
+def delete_secret(connection_name: str, field: str = "secret") -> None:
+    try:
+        keyring.delete_password(SERVICE, secret_key(connection_name, field))
+    except keyring.errors.PasswordDeleteError:
+        pass
