@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import keyring
 import keyring.errors
-from keyring.backends import fail
+from keyring.backends import chainer, fail, null
 
 SERVICE = "TrueUp"
 
@@ -29,8 +31,12 @@ def backend_name() -> str:
 
 
 def ensure_backend() -> None:
+    """Raise unless the active backend can really keep a secret."""
     kr = keyring.get_keyring()
-    if isinstance(kr, fail.Keyring) or getattr(kr, "priority", 1) <= 0 and "fail" in type(kr).__module__:
+    unusable = isinstance(kr, fail.Keyring | null.Keyring) or (
+        isinstance(kr, chainer.ChainerBackend) and not kr.backends
+    )
+    if unusable:
         raise KeyringUnavailableError(f"backend: {backend_name()}")
 
 
@@ -62,7 +68,5 @@ def load_secret(connection_name: str, field: str = "secret") -> str:
 
 
 def delete_secret(connection_name: str, field: str = "secret") -> None:
-    try:
+    with contextlib.suppress(keyring.errors.PasswordDeleteError):
         keyring.delete_password(SERVICE, secret_key(connection_name, field))
-    except keyring.errors.PasswordDeleteError:
-        pass

@@ -1,0 +1,158 @@
+"""The vendor side: customers, products, subscriptions with snapshots and seat lots, charges."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Boolean, Date, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.models.base import Base
+from app.models.types import (
+    DecimalText,
+    Money,
+    MoneyOrNone,
+    Str40,
+    Str200,
+    Timestamp,
+    TimestampOrNone,
+)
+
+
+class VendorCustomer(Base):
+    __tablename__ = "vendor_customers"
+    __table_args__ = (UniqueConstraint("connection_id", "external_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    connection_id: Mapped[int] = mapped_column(ForeignKey("connections.id"), index=True)
+    external_id: Mapped[str] = mapped_column(String(100))
+    name: Mapped[Str200]
+    domain: Mapped[str | None] = mapped_column(String(200))
+    status: Mapped[str | None] = mapped_column(String(40))
+    first_seen_at: Mapped[Timestamp]
+
+
+class VendorProduct(Base):
+    __tablename__ = "vendor_products"
+    __table_args__ = (UniqueConstraint("connection_id", "sku"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    connection_id: Mapped[int] = mapped_column(ForeignKey("connections.id"), index=True)
+    sku: Mapped[str] = mapped_column(String(100))
+    name: Mapped[Str200]
+    vendor_name: Mapped[str | None] = mapped_column(String(200))
+
+
+class VendorSubscription(Base):
+    """The current state of a vendor subscription, as of the last complete snapshot."""
+
+    __tablename__ = "vendor_subscriptions"
+    __table_args__ = (UniqueConstraint("connection_id", "external_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    connection_id: Mapped[int] = mapped_column(ForeignKey("connections.id"), index=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("vendor_customers.id"), index=True)
+    external_id: Mapped[str] = mapped_column(String(100))
+    sku: Mapped[str] = mapped_column(String(100))
+    product_name: Mapped[Str200]
+    quantity: Mapped[Money]
+    unit_cost: Mapped[MoneyOrNone]
+    unit_price: Mapped[MoneyOrNone]
+    currency: Mapped[str] = mapped_column(String(3))
+    term: Mapped[str | None] = mapped_column(String(10))
+    billing_frequency: Mapped[str | None] = mapped_column(String(20))
+    start_date: Mapped[date | None] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[Str40]
+    created_at_vendor: Mapped[TimestampOrNone]
+    updated_at: Mapped[Timestamp]
+
+
+class SubscriptionSnapshot(Base):
+    """A subscription as one sync saw it; consecutive snapshots give seat changes."""
+
+    __tablename__ = "subscription_snapshots"
+    __table_args__ = (UniqueConstraint("sync_run_id", "subscription_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sync_run_id: Mapped[int] = mapped_column(ForeignKey("sync_runs.id"), index=True)
+    subscription_id: Mapped[int] = mapped_column(
+        ForeignKey("vendor_subscriptions.id"), index=True
+    )
+    taken_at: Mapped[Timestamp]
+    quantity: Mapped[Money]
+    unit_cost: Mapped[MoneyOrNone]
+    status: Mapped[Str40]
+    end_date: Mapped[date | None] = mapped_column(Date)
+
+
+class SeatLot(Base):
+    """A block of seats with its own start, price and cancellation window."""
+
+    __tablename__ = "seat_lots"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(
+        ForeignKey("vendor_subscriptions.id"), index=True
+    )
+    quantity: Mapped[Money]  # signed
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)
+    unit_cost: Mapped[MoneyOrNone]
+    source: Mapped[Str40]  # charge_line | snapshot | history
+    cancel_window_ends_at: Mapped[TimestampOrNone]
+
+
+class VendorInvoice(Base):
+    __tablename__ = "vendor_invoices"
+    __table_args__ = (UniqueConstraint("connection_id", "external_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    connection_id: Mapped[int] = mapped_column(ForeignKey("connections.id"), index=True)
+    external_id: Mapped[str] = mapped_column(String(100))
+    invoice_date: Mapped[date] = mapped_column(Date)
+    due_date: Mapped[date | None] = mapped_column(Date)
+    total: Mapped[Money]
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str | None] = mapped_column(String(40))
+
+
+class ChargeLine(Base):
+    """A signed vendor charge over a date range: the vendor quantity timeline's raw material.
+
+    Bulk data: written through Core/DBAPI in batches, never as ORM objects.
+    """
+
+    __tablename__ = "charge_lines"
+    __table_args__ = (
+        UniqueConstraint("connection_id", "line_key"),
+        Index("ix_charge_lines_subscription", "connection_id", "subscription_external_id",
+              "charge_start"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    connection_id: Mapped[int] = mapped_column(ForeignKey("connections.id"))
+    import_file_id: Mapped[int | None] = mapped_column(ForeignKey("import_files.id"), index=True)
+    line_key: Mapped[str] = mapped_column(String(64))
+    customer_external_id: Mapped[str] = mapped_column(String(100))
+    customer_name: Mapped[str | None] = mapped_column(String(200))
+    subscription_external_id: Mapped[str | None] = mapped_column(String(100))
+    sku: Mapped[str | None] = mapped_column(String(100))
+    product_name: Mapped[str | None] = mapped_column(String(200))
+    charge_type: Mapped[Str40]
+    charge_start: Mapped[date | None] = mapped_column(Date)
+    charge_end: Mapped[date | None] = mapped_column(Date)
+    quantity: Mapped[Decimal] = mapped_column(DecimalText())
+    unit_price: Mapped[MoneyOrNone]
+    exchange_rate: Mapped[MoneyOrNone]
+    subtotal: Mapped[MoneyOrNone]
+    total: Mapped[MoneyOrNone]
+    currency: Mapped[str] = mapped_column(String(3))
+    invoice_number: Mapped[str | None] = mapped_column(String(100))
+    term: Mapped[str | None] = mapped_column(String(10))
+    billing_frequency: Mapped[str | None] = mapped_column(String(20))
+    order_date: Mapped[date | None] = mapped_column(Date)
+    is_usage: Mapped[bool] = mapped_column(Boolean, default=False)
+    extra: Mapped[dict[str, Any] | None] = mapped_column(nullable=True)
