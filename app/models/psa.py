@@ -44,6 +44,7 @@ class PsaAgreement(Base):
     start_date: Mapped[date | None] = mapped_column(Date)
     end_date: Mapped[date | None] = mapped_column(Date)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    missing_since: Mapped[TimestampOrNone]  # absent from the last complete sync
 
 
 class PsaBillingLine(Base):
@@ -68,6 +69,7 @@ class PsaBillingLine(Base):
     is_one_time: Mapped[bool] = mapped_column(Boolean, default=False)
     last_updated: Mapped[TimestampOrNone]
     synced_at: Mapped[Timestamp]
+    missing_since: Mapped[TimestampOrNone]  # absent from the last complete sync
 
 
 class PsaProduct(Base):

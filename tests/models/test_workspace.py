@@ -137,3 +137,17 @@ def test_models_create_and_run_on_postgresql():
         assert set(Base.metadata.tables) <= set(inspect(ws.engine).get_table_names())
     finally:
         ws.close()
+
+
+def test_migrations_match_the_models(db_path):
+    """A model changed without a migration would leave real workspaces behind."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    ws = Workspace.open(db_path)
+    try:
+        with ws.engine.connect() as conn:
+            ctx = MigrationContext.configure(conn, opts={"compare_type": True})
+            assert compare_metadata(ctx, Base.metadata) == []
+    finally:
+        ws.close()
