@@ -1,0 +1,64 @@
+"""Actions: the PSA changes a finding proposes and a person approves.
+
+An action says what the PSA should show afterwards (absolute values), never a delta, so that
+sending it twice cannot bill twice and a re-read can tell whether it already happened.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+
+
+class ActionType(StrEnum):
+    SET_QUANTITY = "set_quantity"
+    SET_PRICE = "set_price"  # unit price and/or unit cost
+    ADD_LINE = "add_line"
+    CANCEL_LINE = "cancel_line"
+    ONE_TIME_CHARGE = "one_time_charge"  # a positive amount; a credit is a negative one
+
+
+@dataclass(frozen=True)
+class PsaAction:
+    """One approved change to one PSA line (or a new line on one agreement)."""
+
+    type: ActionType
+    psa_kind: str  # "connectwise" | "autotask"
+    period: str  # billing period label, e.g. "2024-03"
+    agreement_ref: str  # the PSA's own agreement/contract id
+    line_ref: str | None = None  # the PSA's own line id; None for a new line or charge
+    desired: dict[str, str] = field(default_factory=dict)  # absolute target values, as text
+    seen: dict[str, str] = field(default_factory=dict)  # the line as it was at approval
+    effective_date: date | None = None
+    description: str | None = None
+    product_ref: str | None = None
+    money_effect: Decimal = Decimal(0)  # what the change bills for the period (+ = more)
+    currency: str = "USD"
+
+    def identity(self) -> dict[str, str]:
+        """What is billed: the fields that make two approvals the same correction."""
+        return {
+            "psa": self.psa_kind,
+            "type": str(self.type),
+            "period": self.period,
+            "agreement": self.agreement_ref,
+            "line": self.line_ref or "",
+            "product": self.product_ref or "",
+            "desired": json.dumps(self.desired, sort_keys=True),
+            "effective": self.effective_date.isoformat() if self.effective_date else "",
+        }
+
+
+def intent_key(action: PsaAction, psa_account: str) -> str:
+    """A stable key for one correction: the same in every workspace that bills `psa_account`."""
+    material = json.dumps({"account": psa_account, **action.identity()}, sort_keys=True)
+    return hashlib.sha256(material.encode()).hexdigest()
+
+
+def marker_for(key: str) -> str:
+    """The short tag written into the PSA line, so anyone can see the change was made."""
+    return f"TU-{key[:10]}"

@@ -1,0 +1,243 @@
+"""Running push intents against a PSA: read before write, absolute values, settle by re-reading.
+
+The adapter is the only PSA-specific part: `read` re-reads the target line (or finds a created
+line by its marker) and `send` makes the change. Whatever goes wrong after a request may have
+left — a timeout, a dropped connection, a 5xx, a crash — the intent is settled by reading the
+PSA again, never by sending again blindly.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.models.activity import PushIntent
+from app.models.review import Finding
+from app.sync.push.intents import (
+    UNSETTLED,
+    IntentState,
+    IntentView,
+    claim,
+    list_intents,
+    transition,
+)
+from app.sync.push.verdict import Judgement, LineSnapshot, Verdict, judge
+
+Progress = Callable[[int, int, str], None]
+LEASE = timedelta(minutes=3)  # longer than any request timeout a connector uses
+OWNER = f"{socket.gethostname()}:{os.getpid()}"
+
+
+class PushRejected(Exception):
+    """The PSA refused the change (validation): it certainly did not happen."""
+
+
+class PushUncertain(Exception):
+    """The request may or may not have been applied (timeout, reset, 5xx)."""
+
+
+@dataclass(frozen=True)
+class SendResult:
+    record_id: str | None
+    response: dict[str, Any] = field(default_factory=dict)
+
+
+class PushAdapter(Protocol):
+    def read(self, intent: IntentView) -> LineSnapshot: ...
+
+    def send(self, intent: IntentView) -> SendResult: ...
+
+
+AdapterFor = Callable[[IntentView], PushAdapter]
+
+
+@dataclass(frozen=True)
+class PushOutcome:
+    intent_id: int
+    state: str
+    message: str
+    record_id: str | None = None
+
+
+@dataclass(frozen=True)
+class DryRunLine:
+    intent: IntentView
+    before: dict[str, str]
+    after: dict[str, str]
+    verdict: str
+    reason: str
+    online: bool
+
+
+def _finding_status_for(state: IntentState) -> str | None:
+    return {IntentState.DONE: "pushed", IntentState.FAILED: "failed",
+            IntentState.CONFLICT: "failed"}.get(state)
+
+
+def _move(sessions: sessionmaker[Session], intent: IntentView, state: IntentState, *,
+          user: str, error: str | None = None, record_id: str | None = None,
+          response: dict[str, Any] | None = None) -> PushOutcome:
+    """One transaction: the intent's new state, its finding's status, and the audit entry."""
+    with sessions.begin() as s:
+        moved = transition(s, intent.id, state, user=user, error=error, psa_record_id=record_id,
+                           response=response)
+        status = _finding_status_for(state)
+        if status and moved.finding_id:
+            finding = s.get(Finding, moved.finding_id)
+            if finding is not None:
+                finding.status = status
+                finding.updated_at = datetime.now(UTC)
+    return PushOutcome(intent.id, state, error or "", record_id or moved.psa_record_id)
+
+
+def _judge(intent: IntentView, current: LineSnapshot) -> Judgement:
+    return judge(intent.action_type, intent.marker, intent.seen_state, intent.desired_state,
+                 current)
+
+
+def _claim(sessions: sessionmaker[Session], intent: IntentView, from_states: tuple[str, ...]) -> bool:
+    with sessions.begin() as s:
+        if not claim(s, intent.id, from_states):
+            return False
+        s.get(PushIntent, intent.id).payload = {**intent.payload, "claimed_by": OWNER}
+    return True
+
+
+def settle(sessions: sessionmaker[Session], intent: IntentView, adapter: PushAdapter, *,
+           user: str) -> PushOutcome:
+    """Decide an intent whose request may have gone out, from a fresh read of the PSA."""
+    try:
+        current = adapter.read(intent)
+    except Exception as exc:  # noqa: BLE001 - any read failure leaves it unknown
+        return _move(sessions, intent, IntentState.UNKNOWN, user=user,
+                     error=f"could not re-read the PSA to settle this change: {exc}")
+    verdict = _judge(intent, current)
+    if verdict.verdict is Verdict.DONE:
+        return _move(sessions, intent, IntentState.DONE, user=user,
+                     record_id=current.record_id or intent.psa_record_id,
+                     response={"settled_by": "re-read", "reason": verdict.reason})
+    if verdict.verdict is Verdict.CONFLICT:
+        return _move(sessions, intent, IntentState.CONFLICT, user=user, error=verdict.reason)
+    if intent.last_error is None:
+        # Left SENDING by a crash before any answer: the re-read proves nothing landed,
+        # so it goes back to the queue and is sent normally (read-before-write again).
+        return _move(sessions, intent, IntentState.PENDING, user=user)
+    return _move(sessions, intent, IntentState.FAILED, user=user,
+                 error=f"{intent.last_error}; the PSA shows the change did not happen, "
+                 "so it is safe to retry")
+
+
+def _owner_gone(intent: IntentView, now: datetime) -> bool:
+    owner = intent.payload.get("claimed_by", "")
+    host, _, pid = owner.partition(":")
+    if owner == OWNER:
+        return False
+    if host == socket.gethostname() and pid.isdigit():
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:
+            return False
+        return now - intent.updated_at > LEASE
+    return now - intent.updated_at > LEASE
+
+
+def recover(sessions: sessionmaker[Session], adapter_for: AdapterFor, *, user: str,
+            progress: Progress | None = None) -> list[PushOutcome]:
+    """Settle SENDING intents left by a crash and UNKNOWN ones, by re-reading the PSA."""
+    with sessions.begin() as s:
+        pending = list_intents(s, tuple(UNSETTLED))
+    now = datetime.now(UTC)
+    outcomes = []
+    for i, intent in enumerate(pending, 1):
+        if intent.state == IntentState.SENDING and not _owner_gone(intent, now):
+            continue  # a live worker is still on it
+        if intent.state == IntentState.UNKNOWN and not _claim(sessions, intent, (IntentState.UNKNOWN,)):
+            continue
+        outcomes.append(settle(sessions, intent, adapter_for(intent), user=user))
+        if progress:
+            progress(i, len(pending), f"verified intent {intent.id}")
+    return outcomes
+
+
+def push_one(sessions: sessionmaker[Session], intent: IntentView, adapter: PushAdapter, *,
+             user: str) -> PushOutcome | None:
+    if not _claim(sessions, intent, (IntentState.PENDING,)):
+        return None  # someone else (another click, another process) is pushing it
+    try:
+        current = adapter.read(intent)
+    except Exception as exc:  # noqa: BLE001 - nothing was written: a plain failure
+        return _move(sessions, intent, IntentState.FAILED, user=user,
+                     error=f"could not read the PSA line before writing: {exc}")
+    verdict = _judge(intent, current)
+    if verdict.verdict is Verdict.DONE:
+        return _move(sessions, intent, IntentState.DONE, user=user, record_id=current.record_id,
+                     response={"settled_by": "read-before-write", "reason": verdict.reason})
+    if verdict.verdict is Verdict.CONFLICT:
+        return _move(sessions, intent, IntentState.CONFLICT, user=user, error=verdict.reason)
+    try:
+        result = adapter.send(intent)
+    except PushRejected as exc:
+        return _move(sessions, intent, IntentState.FAILED, user=user, error=str(exc))
+    except Exception as exc:  # noqa: BLE001 - timeout, reset, 5xx: outcome unknown
+        unknown = _move(sessions, intent, IntentState.UNKNOWN, user=user,
+                        error=f"{type(exc).__name__}: {exc}")
+        with sessions.begin() as s:
+            if not claim(s, intent.id, (IntentState.UNKNOWN,)):
+                return unknown
+        refreshed = _reload(sessions, intent.id)
+        return settle(sessions, refreshed, adapter, user=user)
+    return _move(sessions, intent, IntentState.DONE, user=user, record_id=result.record_id,
+                 response=result.response)
+
+
+def _reload(sessions: sessionmaker[Session], intent_id: int) -> IntentView:
+    from app.sync.push.intents import view
+
+    with sessions.begin() as s:
+        return view(s.get(PushIntent, intent_id))
+
+
+def push_pending(sessions: sessionmaker[Session], adapter_for: AdapterFor, *, user: str,
+                 progress: Progress | None = None, cancel: threading.Event | None = None,
+                 only: set[int] | None = None) -> list[PushOutcome]:
+    """Recover what a crash left, then push every PENDING intent once, in order."""
+    outcomes = recover(sessions, adapter_for, user=user)
+    with sessions.begin() as s:
+        queue = [i for i in list_intents(s, (IntentState.PENDING,)) if not only or i.id in only]
+    for n, intent in enumerate(queue, 1):
+        if cancel is not None and cancel.is_set():
+            break  # between intents only: never half-way through one
+        outcome = push_one(sessions, intent, adapter_for(intent), user=user)
+        if outcome is not None:
+            outcomes.append(outcome)
+        if progress:
+            progress(n, len(queue), f"intent {intent.id}: {outcome.state if outcome else 'skipped'}")
+    return outcomes
+
+
+def dry_run(sessions: sessionmaker[Session], adapter_for: AdapterFor) -> list[DryRunLine]:
+    """Before → after and the verdict for each queued intent, sending nothing."""
+    with sessions.begin() as s:
+        queue = list_intents(s, (IntentState.PENDING, IntentState.FAILED))
+    lines = []
+    for intent in queue:
+        try:
+            current = adapter_for(intent).read(intent)
+            verdict = _judge(intent, current)
+            before = current.values if current.exists else {}
+            online = True
+        except Exception as exc:  # noqa: BLE001 - offline: show what was seen at approval
+            verdict = Judgement(Verdict.SEND, f"PSA not reachable ({exc}); showing approval state")
+            before, online = intent.seen_state, False
+        lines.append(DryRunLine(intent, dict(before), dict(intent.desired_state),
+                                str(verdict.verdict), verdict.reason, online))
+    return lines
