@@ -1,0 +1,336 @@
+"""Seat timelines: how many seats a subscription has on each day, and what that costs.
+
+Vendor recon lines, API snapshots and PSA additions all become signed seat lots over
+inclusive date ranges; summing them gives a step function of seats per day. Two timelines
+subtract into the drift, and any timeline can be charged for a period under a day-count
+convention with a `ChargeBreakdown` that shows every number behind the total.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_HALF_EVEN, Decimal
+from enum import Enum
+from fractions import Fraction
+from typing import NamedTuple
+
+from app.domain.daycount import DayCount, DayCountConvention, exact_decimal, is_terminating
+from app.domain.money import (
+    DEFAULT_ROUNDING,
+    Money,
+    RoundingRule,
+    format_decimal,
+    normalise_currency,
+    round_amount,
+)
+from app.domain.periods import ONE_DAY, BillingPeriod
+
+
+def _decimal(value: object, name: str) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, Decimal | int):
+        raise TypeError(f"{name} must be a Decimal, not {type(value).__name__} ({value!r})")
+    return Decimal(value)
+
+
+@dataclass(frozen=True)
+class SeatLot:
+    """Signed seats over an inclusive date range (end None = still running).
+
+    A negative lot removes seats, as an NCE refund line does; `unit_price` is the lot's own
+    price per period when it keeps one (NCE adds keep the price they were bought at).
+    """
+
+    quantity: Decimal
+    start: date
+    end: date | None = None
+    unit_price: Decimal | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "quantity", _decimal(self.quantity, "quantity"))
+        if self.unit_price is not None:
+            object.__setattr__(self, "unit_price", _decimal(self.unit_price, "unit_price"))
+        if self.end is not None and self.end < self.start:
+            raise ValueError(f"seat lot ends {self.end} before it starts {self.start}")
+
+
+class Segment(NamedTuple):
+    """A run of days with a constant seat count, both ends included."""
+
+    start: date
+    end: date
+    quantity: Decimal
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+
+class LineRounding(Enum):
+    """Where a charge is rounded: once per line (segment), or per seat then multiplied."""
+
+    PER_LINE = "per_line"
+    PER_UNIT = "per_unit"
+
+
+@dataclass(frozen=True)
+class QuantityTimeline:
+    """Seats per day as a step function: `steps` are (first day, seats from that day on).
+
+    Seats are zero before the first step. The steps are canonical (sorted, no repeats), so
+    two timelines with the same seats on every day compare equal.
+    """
+
+    steps: tuple[tuple[date, Decimal], ...] = ()
+    _days: tuple[date, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        previous_day, previous_level = None, Decimal(0)
+        for day, level in self.steps:
+            if previous_day is not None and day <= previous_day:
+                raise ValueError(f"timeline steps out of order at {day}")
+            if level == previous_level:
+                raise ValueError(f"timeline step on {day} does not change the seats")
+            previous_day, previous_level = day, level
+        object.__setattr__(self, "_days", tuple(day for day, _ in self.steps))
+
+    @classmethod
+    def from_lots(cls, lots: Iterable[SeatLot]) -> QuantityTimeline:
+        changes: list[tuple[date, Decimal]] = []
+        for lot in lots:
+            changes.append((lot.start, lot.quantity))
+            if lot.end is not None and lot.end < date.max:
+                changes.append((lot.end + ONE_DAY, -lot.quantity))
+        return cls._from_changes(changes)
+
+    @classmethod
+    def _from_changes(cls, changes: Iterable[tuple[date, Decimal]]) -> QuantityTimeline:
+        totals: dict[date, Decimal] = {}
+        for day, delta in changes:
+            totals[day] = totals.get(day, Decimal(0)) + delta
+        steps: list[tuple[date, Decimal]] = []
+        level = Decimal(0)
+        for day in sorted(totals):
+            if totals[day].is_zero():
+                continue
+            level += totals[day]
+            steps.append((day, level))
+        return cls(tuple(steps))
+
+    def _changes(self) -> list[tuple[date, Decimal]]:
+        previous = Decimal(0)
+        changes = []
+        for day, level in self.steps:
+            changes.append((day, level - previous))
+            previous = level
+        return changes
+
+    def quantity_on(self, day: date) -> Decimal:
+        index = bisect_right(self._days, day)
+        return self.steps[index - 1][1] if index else Decimal(0)
+
+    def segments(self, period: BillingPeriod) -> list[Segment]:
+        """Constant runs covering the whole period, zero-seat runs included."""
+        runs = []
+        start = period.start
+        level = self.quantity_on(start)
+        for day, quantity in self.steps[bisect_right(self._days, start) :]:
+            if day > period.end:
+                break
+            runs.append(Segment(start, day - ONE_DAY, level))
+            start, level = day, quantity
+        runs.append(Segment(start, period.end, level))
+        return runs
+
+    def difference(self, other: QuantityTimeline) -> QuantityTimeline:
+        """Seats in this timeline minus seats in `other`, day by day (the drift)."""
+        negated = [(day, -delta) for day, delta in other._changes()]
+        return self._from_changes(self._changes() + negated)
+
+    def within(self, start: date, end: date) -> QuantityTimeline:
+        """The same seats between start and end inclusive, and none outside."""
+        lots = [
+            SeatLot(s.quantity, s.start, s.end) for s in self.segments(BillingPeriod(start, end))
+        ]
+        return self.from_lots(lots)
+
+    def integral(self, period: BillingPeriod) -> Decimal:
+        """Seat-days over the period, exactly."""
+        return sum((s.quantity * s.days for s in self.segments(period)), Decimal(0))
+
+    def explain_charge(
+        self,
+        period: BillingPeriod,
+        unit_price: Decimal,
+        convention: DayCountConvention,
+        currency: str,
+        rounding: LineRounding = LineRounding.PER_LINE,
+        rule: RoundingRule = DEFAULT_ROUNDING,
+    ) -> ChargeBreakdown:
+        """What the seats cost over the period at `unit_price` per seat per whole period."""
+        price = _decimal(unit_price, "unit_price")
+        lines = tuple(
+            charge_line(period, s, price, convention, currency, rounding, rule)
+            for s in self.segments(period)
+            if not s.quantity.is_zero()
+        )
+        return ChargeBreakdown(
+            period, normalise_currency(currency), convention, rounding, rule, lines
+        )
+
+    def charge(
+        self,
+        period: BillingPeriod,
+        unit_price: Decimal,
+        convention: DayCountConvention,
+        currency: str,
+        rounding: LineRounding = LineRounding.PER_LINE,
+        rule: RoundingRule = DEFAULT_ROUNDING,
+    ) -> Money:
+        return self.explain_charge(period, unit_price, convention, currency, rounding, rule).total
+
+
+def charge_line(
+    period: BillingPeriod,
+    segment: Segment,
+    unit_price: Decimal,
+    convention: DayCountConvention,
+    currency: str,
+    rounding: LineRounding = LineRounding.PER_LINE,
+    rule: RoundingRule = DEFAULT_ROUNDING,
+) -> ChargeLine:
+    """One segment priced and rounded: the unit of every charge and every explanation."""
+    day_count = convention.count(period, segment.start, segment.end)
+    places = rule.places_for(currency)
+    exact = Fraction(segment.quantity) * Fraction(unit_price) * day_count.fraction
+    if rounding is LineRounding.PER_LINE:
+        unit_rounded = None
+        rounded = round_amount(exact, places, rule.mode)
+    else:
+        unit_rounded = round_amount(Fraction(unit_price) * day_count.fraction, places, rule.mode)
+        rounded = round_amount(
+            Fraction(unit_rounded) * Fraction(segment.quantity), places, rule.mode
+        )
+    return ChargeLine(
+        segment.start,
+        segment.end,
+        segment.quantity,
+        unit_price,
+        day_count,
+        exact,
+        None if unit_rounded is None else Money(unit_rounded, currency),
+        Money(rounded, currency),
+    )
+
+
+def explain_lot_charges(
+    lots: Iterable[SeatLot],
+    period: BillingPeriod,
+    convention: DayCountConvention,
+    currency: str,
+    default_unit_price: Decimal | None = None,
+    rounding: LineRounding = LineRounding.PER_LINE,
+    rule: RoundingRule = DEFAULT_ROUNDING,
+) -> ChargeBreakdown:
+    """Charge lots that keep their own prices: one timeline per price, lines in date order."""
+    by_price: dict[Decimal, list[SeatLot]] = {}
+    for lot in lots:
+        price = lot.unit_price if lot.unit_price is not None else default_unit_price
+        if price is None:
+            raise ValueError(f"seat lot from {lot.start} has no unit price and no default")
+        by_price.setdefault(_decimal(price, "unit_price"), []).append(lot)
+    lines: list[ChargeLine] = []
+    for price, group in by_price.items():
+        timeline = QuantityTimeline.from_lots(group)
+        breakdown = timeline.explain_charge(period, price, convention, currency, rounding, rule)
+        lines.extend(breakdown.lines)
+    lines.sort(key=lambda line: (line.start, line.end, line.unit_price))
+    return ChargeBreakdown(
+        period, normalise_currency(currency), convention, rounding, rule, tuple(lines)
+    )
+
+
+# --- explanation -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChargeLine:
+    """One priced segment: the dates, seats, price, day count, exact and rounded amounts."""
+
+    start: date
+    end: date
+    quantity: Decimal
+    unit_price: Decimal
+    day_count: DayCount
+    exact: Fraction
+    unit_rounded: Money | None
+    rounded: Money
+
+    @property
+    def unrounded(self) -> Decimal:
+        return exact_decimal(self.exact)
+
+    def describe(self) -> str:
+        dates = f"{self.start.isoformat()}..{self.end.isoformat()}"
+        seats = format_decimal(self.quantity)
+        price = format_decimal(self.unit_price)
+        if self.unit_rounded is None:
+            sums = f"{seats} × {price} × {self.day_count} = {_show(self.exact)}"
+        else:
+            per_unit = Fraction(self.unit_price) * self.day_count.fraction
+            sums = (
+                f"{price} × {self.day_count} = {_show(per_unit)}"
+                f" → {format_decimal(self.unit_rounded.amount)} per seat × {seats}"
+            )
+        return f"{dates}  {sums} → {self.rounded}"
+
+
+@dataclass(frozen=True)
+class ChargeBreakdown:
+    """Every line behind a period charge, for "explain this number"."""
+
+    period: BillingPeriod
+    currency: str
+    convention: DayCountConvention
+    rounding: LineRounding
+    rule: RoundingRule
+    lines: tuple[ChargeLine, ...]
+
+    @property
+    def total(self) -> Money:
+        return Money.total([line.rounded for line in self.lines], self.currency)
+
+    @property
+    def exact_total(self) -> Fraction:
+        return sum((line.exact for line in self.lines), Fraction(0))
+
+    @property
+    def rounding_residual(self) -> Decimal:
+        """Rounded total minus the exact total: reported as rounding, never as a finding."""
+        return exact_decimal(Fraction(self.total.amount) - self.exact_total)
+
+    def describe(self) -> list[str]:
+        where = "per line" if self.rounding is LineRounding.PER_LINE else "per seat"
+        out = [
+            f"Period {self.period.label} ({self.period.days} days), {self.convention.title}; "
+            f"rounded {where}, {self.rule.description or self.rule.name}",
+        ]
+        if not self.lines:
+            out.append("  no seats in the period")
+        out.extend(f"  {line.describe()}" for line in self.lines)
+        out.append(
+            f"Total {self.total} (exact {_show(self.exact_total)},"
+            f" rounding {_show(Fraction(self.total.amount) - self.exact_total, signed=True)})"
+        )
+        return out
+
+
+def _show(value: Fraction, places: int = 6, *, signed: bool = False) -> str:
+    """Exact decimal text when it terminates, else `places` decimals and an ellipsis."""
+    if is_terminating(value):
+        text = format_decimal(exact_decimal(value).normalize())
+    else:
+        text = f"{format_decimal(round_amount(value, places, ROUND_HALF_EVEN))}…"
+    return f"+{text}" if signed and value > 0 else text
