@@ -19,7 +19,8 @@ FORBIDDEN = {
     "sync": {"app.services", "app.ui", "app.cli", "PySide6"},
     "exports": {"app.services", "app.ui", "app.cli", "PySide6"},
     "services": {"app.ui", "app.cli", "PySide6"},
-    "cli": {"app.ui", "PySide6"},
+    "cli": {"app.ui", "app.sync", "app.models", "app.exports", "PySide6"},
+    "ui": {"app.cli", "app.sync", "app.models", "app.exports"},
 }
 
 

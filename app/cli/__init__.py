@@ -10,10 +10,15 @@ import argparse
 import sys
 
 from app import __version__
-from app.cli import workspace_commands
+from app.cli import (
+    connection_commands,
+    push_commands,
+    sync_commands,
+    workspace_commands,
+)
 from app.cli.common import CommandError
 
-GROUPS = [workspace_commands]
+GROUPS = [workspace_commands, connection_commands, sync_commands, push_commands]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,38 @@
+"""Building a live connector for a stored connection, its secret read from the keyring."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from app.services.connections import ConnectionSetupError, ConnectionView
+from app.sync.connectwise.connector import ConnectWiseConnector
+
+Progress = Callable[[int, int | None, str], None]
+
+
+def _require(view: ConnectionView, *names: str) -> list[str]:
+    missing = [n for n in names if not view.settings.get(n)]
+    if missing or not view.base_url:
+        what = ", ".join(missing + ([] if view.base_url else ["url"]))
+        raise ConnectionSetupError(f"connection {view.name!r} is missing: {what}")
+    return [view.settings[n] for n in names]
+
+
+def open_connectwise(view: ConnectionView, *, transport: httpx.BaseTransport | None = None,
+                     progress: Progress | None = None,
+                     cancel: threading.Event | None = None) -> ConnectWiseConnector:
+    company, public_key, client_id = _require(view, "company_id", "public_key", "client_id")
+    kwargs: dict[str, Any] = {"transport": transport, "progress": progress, "cancel": cancel}
+    return ConnectWiseConnector.from_keyring(view.name, view.base_url or "", company, public_key,
+                                             client_id, **kwargs)
+
+
+def psa_account(view: ConnectionView) -> str:
+    """Who is billed through this connection: the same string in every workspace."""
+    if view.kind == "connectwise":
+        return f"connectwise:{(view.base_url or '').rstrip('/').lower()}:{view.settings.get('company_id', '').lower()}"
+    return f"{view.kind}:{(view.base_url or '').rstrip('/').lower()}:{view.settings.get('username', '').lower()}"

@@ -1,0 +1,112 @@
+"""Push use cases: queue approved actions, preview them, push them exactly once, recover.
+
+The UI's "Push approved" button and `trueup push` both call `push_approved`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import dataclass
+
+import httpx
+
+from app.domain.actions import PsaAction
+from app.services.connections import (
+    ConnectionSetupError,
+    ConnectionView,
+    get_connection,
+    get_connection_by_id,
+)
+from app.services.connectors import open_connectwise, psa_account
+from app.services.workspace import Workspace
+from app.sync.push import engine
+from app.sync.push.connectwise_adapter import DEFAULT_MARKER_FIELD, ConnectWisePushAdapter
+from app.sync.push.intents import IntentState, IntentView, create_intent, list_intents
+from app.sync.push.intents import retry as retry_intent
+
+Progress = Callable[[int, int, str], None]
+ENTITY = {"connectwise": "addition", "autotask": "contract_service"}
+
+
+@dataclass(frozen=True)
+class PushReport:
+    outcomes: list[engine.PushOutcome]
+
+    def count(self, state: str) -> int:
+        return sum(1 for o in self.outcomes if o.state == state)
+
+    @property
+    def ok(self) -> bool:
+        return all(o.state == IntentState.DONE for o in self.outcomes)
+
+
+def queue_action(ws: Workspace, connection_name: str, action: PsaAction, *, user: str,
+                 finding_id: int | None = None, approval_id: int | None = None) -> IntentView:
+    """Durably record the intent to make `action`, before any request is sent."""
+    view = get_connection(ws, connection_name)
+    if view.side != "psa":
+        raise ConnectionSetupError(f"{connection_name!r} is not a PSA connection")
+    with ws.begin() as s:
+        intent, _ = create_intent(s, action=action, connection_id=view.id,
+                                  psa_account=psa_account(view), entity=ENTITY[view.kind],
+                                  user=user, finding_id=finding_id, approval_id=approval_id)
+    return intent
+
+
+class _Adapters:
+    """One connector per connection for the whole run, closed at the end."""
+
+    def __init__(self, ws: Workspace, stack: ExitStack,
+                 transport: httpx.BaseTransport | None) -> None:
+        self.ws, self.stack, self.transport = ws, stack, transport
+        self.cache: dict[int, engine.PushAdapter] = {}
+
+    def __call__(self, intent: IntentView) -> engine.PushAdapter:
+        if intent.connection_id not in self.cache:
+            view = get_connection_by_id(self.ws, intent.connection_id)
+            self.cache[intent.connection_id] = self._build(view)
+        return self.cache[intent.connection_id]
+
+    def _build(self, view: ConnectionView) -> engine.PushAdapter:
+        if view.kind == "connectwise":
+            connector = self.stack.enter_context(open_connectwise(view, transport=self.transport))
+            return ConnectWisePushAdapter(
+                connector, view.settings.get("marker_field", DEFAULT_MARKER_FIELD))
+        raise ConnectionSetupError(f"pushing to {view.kind} is not available")
+
+
+def push_approved(ws: Workspace, *, user: str, progress: Progress | None = None,
+                  cancel: threading.Event | None = None, only: set[int] | None = None,
+                  transport: httpx.BaseTransport | None = None) -> PushReport:
+    with ExitStack() as stack:
+        adapters = _Adapters(ws, stack, transport)
+        outcomes = engine.push_pending(ws.sessions, adapters, user=user, progress=progress,
+                                       cancel=cancel, only=only)
+    return PushReport(outcomes)
+
+
+def recover_unsettled(ws: Workspace, *, user: str,
+                      transport: httpx.BaseTransport | None = None) -> PushReport:
+    """At start-up: settle what a crash left SENDING or UNKNOWN by re-reading the PSA."""
+    with ExitStack() as stack:
+        outcomes = engine.recover(ws.sessions, _Adapters(ws, stack, transport), user=user)
+    return PushReport(outcomes)
+
+
+def preview(ws: Workspace, *,
+            transport: httpx.BaseTransport | None = None) -> list[engine.DryRunLine]:
+    """The dry run: before → after, verdict and money effect, nothing sent."""
+    with ExitStack() as stack:
+        return engine.dry_run(ws.sessions, _Adapters(ws, stack, transport))
+
+
+def queue(ws: Workspace, states: tuple[str, ...] | None = None) -> list[IntentView]:
+    with ws.begin() as s:
+        return list_intents(s, states)
+
+
+def retry(ws: Workspace, intent_id: int, *, user: str) -> IntentView:
+    with ws.begin() as s:
+        return retry_intent(s, intent_id, user=user)
