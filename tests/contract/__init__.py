@@ -1,0 +1,1 @@
+"""Contract tests: sandbox servers and fakes checked against the reference specs."""
