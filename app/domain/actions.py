@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
@@ -62,3 +62,47 @@ def intent_key(action: PsaAction, psa_account: str) -> str:
 def marker_for(key: str) -> str:
     """The short tag written into the PSA line, so anyone can see the change was made."""
     return f"TU-{key[:10]}"
+
+
+def action_to_dict(action: PsaAction) -> dict[str, object]:
+    """A JSON-safe form for storing an action on its finding (money stays exact text)."""
+    return {
+        "type": str(action.type),
+        "psa_kind": action.psa_kind,
+        "period": action.period,
+        "agreement_ref": action.agreement_ref,
+        "line_ref": action.line_ref,
+        "desired": dict(action.desired),
+        "seen": dict(action.seen),
+        "effective_date": action.effective_date.isoformat() if action.effective_date else None,
+        "description": action.description,
+        "product_ref": action.product_ref,
+        "money_effect": str(action.money_effect),
+        "currency": action.currency,
+    }
+
+
+def action_from_dict(data: dict[str, object]) -> PsaAction:
+    effective = data.get("effective_date")
+    return PsaAction(
+        type=ActionType(str(data["type"])),
+        psa_kind=str(data["psa_kind"]),
+        period=str(data["period"]),
+        agreement_ref=str(data["agreement_ref"]),
+        line_ref=str(data["line_ref"]) if data.get("line_ref") not in (None, "") else None,
+        desired={str(k): str(v) for k, v in dict(data.get("desired") or {}).items()},
+        seen={str(k): str(v) for k, v in dict(data.get("seen") or {}).items()},
+        effective_date=date.fromisoformat(str(effective)) if effective else None,
+        description=str(data["description"]) if data.get("description") else None,
+        product_ref=str(data["product_ref"]) if data.get("product_ref") else None,
+        money_effect=Decimal(str(data.get("money_effect") or "0")),
+        currency=str(data.get("currency") or "USD"),
+    )
+
+
+def with_effective_date(action: PsaAction, effective: date) -> PsaAction:
+    """The same action with a person's chosen effective date (desired dates follow it)."""
+    desired = dict(action.desired)
+    if "effective_date" in desired:
+        desired["effective_date"] = effective.isoformat()
+    return replace(action, effective_date=effective, desired=desired)

@@ -16,6 +16,7 @@ from app.sync import credentials
 from app.sync.credentials import KeyringUnavailableError
 
 __all__ = ["ConnectionSetupError", "ConnectionView", "KeyringUnavailableError", "add_connection",
+           "connection_view",
            "get_connection", "get_connection_by_id", "list_connections", "remove_connection"]
 
 SIDES = {
@@ -42,7 +43,7 @@ class ConnectionView:
     last_sync_at: datetime | None
 
 
-def _view(row: Connection) -> ConnectionView:
+def connection_view(row: Connection) -> ConnectionView:
     return ConnectionView(row.id, row.name, row.kind, row.side, row.base_url, dict(row.settings),
                           row.last_sync_at)
 
@@ -67,7 +68,7 @@ def add_connection(ws: Workspace, *, name: str, kind: str, base_url: str | None,
         record_audit(s, user=user, action="add_connection", entity="connection",
                      entity_id=row.id, after={"name": name, "kind": kind, "base_url": base_url,
                                               "settings": settings})
-        return _view(row)
+        return connection_view(row)
 
 
 def list_connections(ws: Workspace, side: str | None = None) -> list[ConnectionView]:
@@ -75,7 +76,7 @@ def list_connections(ws: Workspace, side: str | None = None) -> list[ConnectionV
         query = select(Connection).order_by(Connection.name)
         if side:
             query = query.where(Connection.side == side)
-        return [_view(row) for row in s.scalars(query)]
+        return [connection_view(row) for row in s.scalars(query)]
 
 
 def get_connection(ws: Workspace, name: str) -> ConnectionView:
@@ -84,7 +85,7 @@ def get_connection(ws: Workspace, name: str) -> ConnectionView:
         if row is None:
             known = ", ".join(s.scalars(select(Connection.name))) or "none yet"
             raise ConnectionSetupError(f"no connection named {name!r} (known: {known})")
-        return _view(row)
+        return connection_view(row)
 
 
 def get_connection_by_id(ws: Workspace, connection_id: int) -> ConnectionView:
@@ -92,7 +93,7 @@ def get_connection_by_id(ws: Workspace, connection_id: int) -> ConnectionView:
         row = s.get(Connection, connection_id)
         if row is None:
             raise ConnectionSetupError(f"connection {connection_id} no longer exists")
-        return _view(row)
+        return connection_view(row)
 
 
 def remove_connection(ws: Workspace, name: str, *, user: str) -> None:
