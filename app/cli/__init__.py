@@ -11,6 +11,7 @@ import sys
 
 from app import __version__
 from app.cli import (
+    calendar_commands,
     connection_commands,
     push_commands,
     sync_commands,
@@ -18,7 +19,8 @@ from app.cli import (
 )
 from app.cli.common import CommandError
 
-GROUPS = [workspace_commands, connection_commands, sync_commands, push_commands]
+GROUPS = [workspace_commands, connection_commands, sync_commands, push_commands,
+          calendar_commands]
 
 
 def build_parser() -> argparse.ArgumentParser:
