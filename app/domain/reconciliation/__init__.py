@@ -1,0 +1,51 @@
+"""The reconciliation engine: vendor vs PSA for one billing period, as explained findings."""
+
+from app.domain.reconciliation.engine import (
+    PolicyFor,
+    default_policy,
+    non_billable,
+    policy_resolver,
+    reconcile,
+)
+from app.domain.reconciliation.facts import (
+    AgreementKind,
+    ChargeCategory,
+    CustomerRef,
+    MappingState,
+    OrphanPsaLine,
+    PsaLineFacts,
+    SubscriptionFacts,
+    VendorCharge,
+)
+from app.domain.reconciliation.findings import (
+    FindingDraft,
+    FindingKind,
+    ReconcileResult,
+    ReconcileSummary,
+    StatusSuggestion,
+    finding_key,
+    finding_reference,
+)
+
+__all__ = [
+    "AgreementKind",
+    "ChargeCategory",
+    "CustomerRef",
+    "FindingDraft",
+    "FindingKind",
+    "MappingState",
+    "OrphanPsaLine",
+    "PolicyFor",
+    "PsaLineFacts",
+    "ReconcileResult",
+    "ReconcileSummary",
+    "StatusSuggestion",
+    "SubscriptionFacts",
+    "VendorCharge",
+    "default_policy",
+    "finding_key",
+    "finding_reference",
+    "non_billable",
+    "policy_resolver",
+    "reconcile",
+]

@@ -1,0 +1,145 @@
+"""reconcile(): every discrepancy of one billing period as a finding with money and actions.
+
+Pure and deterministic: bundles are visited in (vendor, subscription) order, findings come
+back sorted, and the same facts always give the same keys, amounts and hashes. What does not
+become a finding is counted in the summary (non-billable, rounding, settled, waived).
+
+Per bundle, in this order: billable rules (internal customer, exclusion, trial or free) →
+mapping (anything unmapped is a mapping task and nothing else) → by billing motion:
+
+* usage: usage charge;
+* PSA lines billing in the period: billed but cancelled when the vendor subscription has
+  ended and no seats remain, else quantity drift, cost change and negative margin;
+* no PSA line, upfront (A/A, 3Y/3Y): annual charge missing, one per charge span;
+* no PSA line, otherwise: unbilled subscription (a mapping task if no agreement or product);
+
+and for every non-usage bundle, the vendor invoice check. Orphan PSA lines (their vendor
+subscription is gone) become billed-but-cancelled findings after the billable rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from app.domain.periods import BillingPeriod
+from app.domain.policy import BillingPolicy, PolicyRule, resolve_policy
+from app.domain.reconciliation.context import Run
+from app.domain.reconciliation.facts import (
+    ChargeCategory,
+    MappingState,
+    OrphanPsaLine,
+    SubscriptionFacts,
+    billed_in,
+)
+from app.domain.reconciliation.findings import KIND_ORDER, FindingDraft, ReconcileResult
+from app.domain.reconciliation.kinds.cancellations import cancelled_subscription, orphan_line
+from app.domain.reconciliation.kinds.charges import (
+    annual_charges,
+    invoice_mismatch,
+    usage_charges,
+)
+from app.domain.reconciliation.kinds.prices import cost_change, negative_margin
+from app.domain.reconciliation.kinds.seats import quantity_drift, unbilled_subscription
+from app.domain.reconciliation.kinds.unmapped import unmapped
+
+PolicyFor = Callable[[SubscriptionFacts | OrphanPsaLine], BillingPolicy]
+
+
+_DEFAULTS: dict[str, BillingPolicy] = {}
+
+
+def default_policy(subject: SubscriptionFacts | OrphanPsaLine) -> BillingPolicy:
+    if subject.psa_kind not in _DEFAULTS:
+        _DEFAULTS[subject.psa_kind] = BillingPolicy.default(subject.psa_kind)
+    return _DEFAULTS[subject.psa_kind]
+
+
+def policy_resolver(rules: Iterable[PolicyRule]) -> PolicyFor:
+    """`policy_for` from stored rules: vendor name, customer (PSA id, then vendor id) and
+    product (SKU, then PSA product id) references, the PSA kind for `day_count=psa`."""
+    stored = tuple(rules)
+    resolved: dict[tuple, BillingPolicy] = {}  # many subscriptions share one policy
+
+    def policy_for(subject: SubscriptionFacts | OrphanPsaLine) -> BillingPolicy:
+        refs = (subject.vendor, subject.customer.policy_refs, subject.policy_products(),
+                subject.psa_kind)
+        if refs not in resolved:
+            resolved[refs] = resolve_policy(
+                stored, vendor=refs[0], customer=refs[1], product=refs[2], psa_kind=refs[3])
+        return resolved[refs]
+
+    return policy_for
+
+
+def non_billable(subject: SubscriptionFacts | OrphanPsaLine, policy: BillingPolicy) -> str | None:
+    """Why the subject is left out before any finding, or None when it is billable."""
+    if subject.customer.internal or policy.internal:
+        where = "customer flag" if subject.customer.internal else policy.source("internal")
+        return f"internal customer ({where})"
+    if policy.exclude:
+        return f"excluded ({policy.source('exclude')})"
+    if isinstance(subject, SubscriptionFacts) and policy.skip_free:
+        if subject.is_trial:
+            return "trial subscription"
+        if subject.is_free:
+            return "free SKU (cost and price 0)"
+    return None
+
+
+def reconcile(
+    period: BillingPeriod,
+    facts: Iterable[SubscriptionFacts],
+    orphans: Iterable[OrphanPsaLine] = (),
+    policy_for: PolicyFor = default_policy,
+) -> ReconcileResult:
+    run = Run(period)
+    for bundle in sorted(facts, key=lambda f: (f.vendor, f.vendor_subscription_id)):
+        run.counts["subscriptions"] += 1
+        policy = policy_for(bundle)
+        reason = non_billable(bundle, policy)
+        if reason is not None:
+            run.skip(bundle.vendor_subscription_id, reason)
+        elif bundle.mapping is not MappingState.MAPPED:
+            unmapped(run, bundle, policy, bundle.mapping)
+        else:
+            _reconcile_bundle(run, bundle, policy)
+    for orphan in sorted(orphans, key=lambda o: (o.vendor, o.vendor_subscription_id,
+                                                 o.line.line_id)):
+        run.counts["orphans"] += 1
+        policy = policy_for(orphan)
+        reason = non_billable(orphan, policy)
+        if reason is not None:
+            run.skip(orphan.vendor_subscription_id, reason)
+        else:
+            orphan_line(run, orphan, policy)
+    findings = tuple(sorted(run.drafts.values(), key=_order))
+    return ReconcileResult(findings, run.summary(len(findings)))
+
+
+def _reconcile_bundle(run: Run, facts: SubscriptionFacts, policy: BillingPolicy) -> None:
+    period = run.period
+    if facts.is_usage or any(c.category is ChargeCategory.USAGE for c in facts.vendor_charges):
+        usage_charges(run, facts, policy)
+    if facts.is_usage:
+        return
+    lines = billed_in(facts.recurring_lines(), period)
+    if lines:
+        ended = facts.is_ended or (facts.end_date is not None and facts.end_date <= period.end)
+        if ended and facts.vendor_timeline.quantity_on(period.end).is_zero():
+            cancelled_subscription(run, facts, policy, lines)
+        else:
+            quantity_drift(run, facts, policy, lines)
+            price_set = cost_change(run, facts, policy, lines)
+            negative_margin(run, facts, policy, lines, price_already_set=price_set)
+    elif facts.is_upfront:
+        annual_charges(run, facts, policy)
+    elif not unbilled_subscription(run, facts, policy):
+        state = MappingState.AGREEMENT_UNMAPPED if facts.agreement_id is None \
+            else MappingState.SKU_UNMAPPED
+        unmapped(run, facts, policy, state)
+    invoice_mismatch(run, facts, policy)
+
+
+def _order(draft: FindingDraft) -> tuple:
+    return (draft.customer.name.lower(), draft.customer.vendor_id, draft.vendor,
+            draft.vendor_subscription_id or "", KIND_ORDER[draft.kind], draft.key)

@@ -1,0 +1,204 @@
+"""Findings: one discrepancy for one period, with its money at stake, actions and reasons.
+
+A finding's `key` names *what* is wrong (kind, vendor subscription, PSA lines), never how
+much, so a re-run finds the same finding and its review state sticks. `inputs_hash` covers
+the numbers it was computed from, so the service can tell that a finding changed after it
+was approved. The explanation is plain JSON-able data: the UI shows it, exports write it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from enum import StrEnum
+from fractions import Fraction
+from typing import Any
+
+from app.domain.actions import PsaAction
+from app.domain.daycount import exact_decimal
+from app.domain.money import format_decimal
+from app.domain.periods import BillingPeriod
+from app.domain.reconciliation.facts import CustomerRef
+from app.domain.timeline import ChargeBreakdown, QuantityTimeline
+
+KEY_LENGTH = 200  # the findings table's key column
+
+
+class FindingKind(StrEnum):
+    QUANTITY_DRIFT = "quantity_drift"
+    UNBILLED_SUBSCRIPTION = "unbilled_subscription"
+    BILLED_BUT_CANCELLED = "billed_but_cancelled"
+    COST_CHANGE = "cost_change"
+    NEGATIVE_MARGIN = "negative_margin"
+    ANNUAL_CHARGE_MISSING = "annual_charge_missing"
+    USAGE_CHARGE = "usage_charge"
+    VENDOR_INVOICE_MISMATCH = "vendor_invoice_mismatch"
+    UNMAPPED = "unmapped"
+
+
+KIND_ORDER = {kind: index for index, kind in enumerate(FindingKind)}
+
+
+class StatusSuggestion(StrEnum):
+    """What the reviewer is likely to do with it."""
+
+    APPROVE = "approve"  # a routine correction, ready to approve
+    REVIEW = "review"  # large, unusual or price-setting: look before approving
+    ALERT = "alert"  # nothing to push: information or a question for the vendor
+    MAP = "map"  # a mapping task comes first
+
+
+@dataclass(frozen=True)
+class FindingDraft:
+    """One proposed finding, before the service stores it and people review it."""
+
+    key: str
+    kind: FindingKind
+    period: BillingPeriod
+    customer: CustomerRef
+    vendor: str
+    vendor_subscription_id: str | None
+    psa_line_id: str | None
+    sku: str
+    product_name: str
+    currency: str
+    vendor_quantity: Decimal | None
+    psa_quantity: Decimal | None
+    unit_price: Decimal | None
+    unit_cost: Decimal | None
+    amount: Decimal  # money at stake for the period; positive = the customer is under-billed
+    actions: tuple[PsaAction, ...]
+    status: StatusSuggestion
+    explanation: dict[str, Any] = field(compare=False)
+    inputs_hash: str
+    reference: str  # the tag written into the descriptions of charges this finding creates
+    psa_line_ids: tuple[str, ...] = ()
+
+    @property
+    def pushable(self) -> bool:
+        return bool(self.actions)
+
+    @property
+    def summary(self) -> str:
+        return str(self.explanation.get("summary", ""))
+
+
+@dataclass(frozen=True)
+class ReconcileSummary:
+    """What did not become a finding, and why, so nothing is silently dropped."""
+
+    subscriptions: int = 0
+    orphans: int = 0
+    findings: int = 0
+    rounding_residuals: int = 0  # differences below the tolerance
+    skipped_non_billable: int = 0  # internal, trial/free, excluded
+    settled: int = 0  # differences already billed by a matching PSA one-time charge
+    waived: int = 0  # differences the policy chose not to bill (defer, true_up none)
+    skipped: tuple[tuple[str, str], ...] = ()  # (vendor subscription id, reason)
+    residual_keys: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ReconcileResult:
+    findings: tuple[FindingDraft, ...]
+    summary: ReconcileSummary
+
+
+# --- identity ---------------------------------------------------------------------------------
+
+
+def finding_key(kind: FindingKind, vendor: str, subscription: str | None, *parts: str) -> str:
+    """kind|vendor|subscription|parts…: readable, stable, and at most KEY_LENGTH long."""
+    text = "|".join([str(kind), vendor, subscription or "-", *parts])
+    if len(text) <= KEY_LENGTH:
+        return text
+    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+    return f"{text[: KEY_LENGTH - 18]}|~{digest}"
+
+
+def finding_reference(
+    vendor: str, subscription: str | None, period: BillingPeriod, family: str = "seats"
+) -> str:
+    """A short tag for the descriptions of the charges a finding creates.
+
+    It names the subscription, the period and the family of correction ("seats" for drift,
+    unbilled and cancelled lines alike; "usage"; "annual:<span>"), not the finding kind, so
+    a true-up charged while the subscription had no PSA line still settles the drift found
+    after the line was added.
+    """
+    material = f"{family}|{vendor}|{subscription or '-'}|{period.label}"
+    return f"TrueUp R-{hashlib.sha256(material.encode()).hexdigest()[:10]}"
+
+
+def inputs_hash(numbers: dict[str, Any], actions: tuple[PsaAction, ...]) -> str:
+    """sha256 of the numbers a finding depends on and of the actions it proposes."""
+    material = {
+        "numbers": numbers,
+        "actions": [
+            {**action.identity(), "seen": action.seen, "money": str(action.money_effect)}
+            for action in actions
+        ],
+    }
+    text = json.dumps(jsonable(material), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+# --- JSON-able pieces -------------------------------------------------------------------------
+
+
+def jsonable(value: Any) -> Any:
+    """Dates as ISO text, Decimals as exact text, Fractions as exact-or-50-digit text."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return format_decimal(value)
+    if isinstance(value, Fraction):
+        return format_decimal(exact_decimal(value))
+    if isinstance(value, StrEnum):
+        return str(value)
+    return value
+
+
+def period_json(period: BillingPeriod) -> dict[str, Any]:
+    return {"label": period.label, "start": period.start.isoformat(),
+            "end": period.end.isoformat(), "days": period.days}
+
+
+def segments_json(timeline: QuantityTimeline, period: BillingPeriod) -> list[dict[str, Any]]:
+    return [
+        {"start": s.start.isoformat(), "end": s.end.isoformat(), "days": s.days,
+         "quantity": format_decimal(s.quantity)}
+        for s in timeline.segments(period)
+    ]
+
+
+def breakdown_json(breakdown: ChargeBreakdown) -> dict[str, Any]:
+    """Every priced line of a charge: dates, seats, price, day count, exact and rounded."""
+    return {
+        "convention": breakdown.convention.value,
+        "rounding": breakdown.rounding.value,
+        "rule": breakdown.rule.name,
+        "lines": [
+            {
+                "start": line.start.isoformat(),
+                "end": line.end.isoformat(),
+                "quantity": format_decimal(line.quantity),
+                "unit_price": format_decimal(line.unit_price),
+                "day_count": str(line.day_count),
+                "exact": format_decimal(line.unrounded),
+                "unit_rounded": None if line.unit_rounded is None
+                else format_decimal(line.unit_rounded.amount),
+                "rounded": format_decimal(line.rounded.amount),
+            }
+            for line in breakdown.lines
+        ],
+        "total": format_decimal(breakdown.total.amount),
+        "text": breakdown.describe(),
+    }

@@ -1,0 +1,86 @@
+"""Matching PSA one-time charges to what they already bill ("no more invoice to generate").
+
+A one-time charge settles a difference when, in this order:
+
+1. its description carries the finding family's reference (`TrueUp R-…`, written by the
+   charge TrueUp proposed): matched whatever its amount, the rest stays a finding; or
+2. it bills one of the subscription's PSA products, is dated after the period's first day
+   and no later than the day after it (where TrueUp dates a period's charges: the period end
+   in arrears, the next invoice date in advance — so a charge dated 1 April belongs to
+   March, never to April too), and its amount (quantity × unit price) is within the tolerance of the
+   difference still open: a charge someone entered by hand; or
+3. for usage only: every same-product charge in that window counts as usage billed.
+
+Each charge is consumed by the first difference it settles (subscriptions are visited in a
+fixed order), so one charge can never settle two findings. Same-product charges in the window
+that did not match are returned as near misses for the reviewer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from app.domain.periods import BillingPeriod
+from app.domain.reconciliation.context import Run
+from app.domain.reconciliation.facts import PsaLineFacts
+
+
+@dataclass(frozen=True)
+class Match:
+    line_id: str
+    amount: Decimal
+    by: str  # "reference" | "amount" | "product"
+    description: str = ""
+
+    def as_json(self) -> dict[str, str]:
+        return {"line_id": self.line_id, "amount": str(self.amount), "matched_by": self.by,
+                "description": self.description}
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    matches: tuple[Match, ...] = ()
+    near_misses: tuple[Match, ...] = ()
+
+    @property
+    def total(self) -> Decimal:
+        return sum((m.amount for m in self.matches), Decimal(0))
+
+
+def _in_window(line: PsaLineFacts, period: BillingPeriod) -> bool:
+    day = line.effective_date
+    return day is not None and period.start < day <= period.following()
+
+
+def match_charges(
+    run: Run,
+    charges: Iterable[PsaLineFacts],
+    *,
+    reference: str,
+    products: Iterable[str | None],
+    open_amount: Decimal | None,
+    tolerance: Decimal,
+    whole_window: bool = False,
+) -> MatchResult:
+    """Consume the charges that settle `open_amount` (see the module rules)."""
+    period = run.period
+    wanted = {p for p in products if p}
+    free = [c for c in charges if c.line_id not in run.consumed]
+    tag = reference.lower()
+    matches = [Match(c.line_id, c.amount, "reference", c.description)
+               for c in free if tag in c.description.lower()]
+    same_product = [c for c in free if c.product_id in wanted and _in_window(c, period)
+                    and tag not in c.description.lower()]
+    if whole_window:
+        matches += [Match(c.line_id, c.amount, "product", c.description) for c in same_product]
+    elif not matches and open_amount is not None and not open_amount.is_zero():
+        hit = next((c for c in same_product if abs(c.amount - open_amount) < tolerance), None)
+        if hit is not None:
+            matches.append(Match(hit.line_id, hit.amount, "amount", hit.description))
+    run.consumed.update(m.line_id for m in matches)
+    taken = {m.line_id for m in matches}
+    near = tuple(Match(c.line_id, c.amount, "near miss", c.description)
+                 for c in same_product if c.line_id not in taken)
+    return MatchResult(tuple(matches), near)
