@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from app.cli.common import print_json, workspace_from
+from app.cli.common import CommandError, print_json, workspace_from
+from app.services.connections import ConnectionSetupError, KeyringUnavailableError
 from app.services.identity import current_user
 from app.services.push import preview, push_approved
 
@@ -28,7 +29,11 @@ def _push(args: argparse.Namespace) -> int:
         if args.dry_run:
             return _dry_run(ws, args.json)
         progress = None if args.json or not sys.stderr.isatty() else _progress
-        report = push_approved(ws, user=current_user(ws), progress=progress)
+        try:
+            report = push_approved(ws, user=current_user(ws), progress=progress)
+        except (ConnectionSetupError, KeyringUnavailableError, LookupError) as exc:
+            # e.g. the keyring is locked or the secret is missing: nothing was claimed or sent
+            raise CommandError(str(exc)) from exc
     if progress:
         sys.stderr.write("\r\033[K")
     if args.json:

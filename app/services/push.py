@@ -11,6 +11,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 
 import httpx
+from sqlalchemy.exc import IntegrityError
 
 from app.domain.actions import PsaAction
 from app.services.connections import (
@@ -32,14 +33,21 @@ ENTITY = {"connectwise": "addition", "autotask": "contract_service"}
 
 @dataclass(frozen=True)
 class PushReport:
+    """Every step of the run in order; one intent can appear twice (recovered, then pushed)."""
+
     outcomes: list[engine.PushOutcome]
 
+    @property
+    def final(self) -> list[engine.PushOutcome]:
+        """Where each intent ended up: its last outcome in this run."""
+        return list({o.intent_id: o for o in self.outcomes}.values())
+
     def count(self, state: str) -> int:
-        return sum(1 for o in self.outcomes if o.state == state)
+        return sum(1 for o in self.final if o.state == state)
 
     @property
     def ok(self) -> bool:
-        return all(o.state == IntentState.DONE for o in self.outcomes)
+        return all(o.state == IntentState.DONE for o in self.final)
 
 
 def queue_action(ws: Workspace, connection_name: str, action: PsaAction, *, user: str,
@@ -48,11 +56,20 @@ def queue_action(ws: Workspace, connection_name: str, action: PsaAction, *, user
     view = get_connection(ws, connection_name)
     if view.side != "psa":
         raise ConnectionSetupError(f"{connection_name!r} is not a PSA connection")
-    with ws.begin() as s:
-        intent, _ = create_intent(s, action=action, connection_id=view.id,
-                                  psa_account=psa_account(view), entity=ENTITY[view.kind],
-                                  user=user, finding_id=finding_id, approval_id=approval_id)
-    return intent
+
+    def create() -> IntentView:
+        with ws.begin() as s:
+            intent, _ = create_intent(s, action=action, connection_id=view.id,
+                                      psa_account=psa_account(view), entity=ENTITY[view.kind],
+                                      user=user, finding_id=finding_id, approval_id=approval_id)
+        return intent
+
+    try:
+        return create()
+    except IntegrityError:
+        # Queued at the same moment from another window or process (the unique key won):
+        # the same correction is one intent, so this approval finds that one.
+        return create()
 
 
 class _Adapters:

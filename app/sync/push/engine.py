@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.models.activity import PushIntent
@@ -150,6 +151,23 @@ def _owner_gone(intent: IntentView, now: datetime) -> bool:
     return now - intent.updated_at > LEASE
 
 
+def _take_over(sessions: sessionmaker[Session], intent: IntentView) -> bool:
+    """Atomically adopt a SENDING intent whose owner is gone; False if anyone touched it since.
+
+    Without this compare-and-set, two recoveries that both saw the same stale intent would
+    both settle it, and the slower one could put it back in the queue while the faster one
+    is already sending it: a second write (for a new line, a double bill).
+    """
+    with sessions.begin() as s:
+        result = s.execute(
+            update(PushIntent)
+            .where(PushIntent.id == intent.id, PushIntent.state == IntentState.SENDING,
+                   PushIntent.updated_at == intent.updated_at)
+            .values(updated_at=datetime.now(UTC), payload={**intent.payload, "claimed_by": OWNER})
+        )
+        return result.rowcount == 1
+
+
 def recover(sessions: sessionmaker[Session], adapter_for: AdapterFor, *, user: str,
             progress: Progress | None = None) -> list[PushOutcome]:
     """Settle SENDING intents left by a crash and UNKNOWN ones, by re-reading the PSA."""
@@ -160,9 +178,14 @@ def recover(sessions: sessionmaker[Session], adapter_for: AdapterFor, *, user: s
     for i, intent in enumerate(pending, 1):
         if intent.state == IntentState.SENDING and not _owner_gone(intent, now):
             continue  # a live worker is still on it
+        # The adapter first: if it cannot be built (keyring locked), nothing is claimed, so
+        # the intent is not left SENDING under this live process where no one would settle it.
+        adapter = adapter_for(intent)
+        if intent.state == IntentState.SENDING and not _take_over(sessions, intent):
+            continue
         if intent.state == IntentState.UNKNOWN and not _claim(sessions, intent, (IntentState.UNKNOWN,)):
             continue
-        outcomes.append(settle(sessions, intent, adapter_for(intent), user=user))
+        outcomes.append(settle(sessions, intent, adapter, user=user))
         if progress:
             progress(i, len(pending), f"verified intent {intent.id}")
     return outcomes
@@ -229,14 +252,23 @@ def dry_run(sessions: sessionmaker[Session], adapter_for: AdapterFor) -> list[Dr
     with sessions.begin() as s:
         queue = list_intents(s, (IntentState.PENDING, IntentState.FAILED))
     lines = []
+    unreachable: dict[int, str] = {}  # connection id → why its PSA could not be read
     for intent in queue:
-        try:
-            current = adapter_for(intent).read(intent)
+        reason = unreachable.get(intent.connection_id)
+        if reason is None:
+            try:
+                current = adapter_for(intent).read(intent)
+            except Exception as exc:  # noqa: BLE001 - offline: show what was seen at approval
+                # Remembered for the connection: each further read would only wait through
+                # the same connection retries again (seconds per queued change).
+                reason = unreachable[intent.connection_id] = str(exc)
+        if reason is None:
             verdict = _judge(intent, current)
             before = current.values if current.exists else {}
             online = True
-        except Exception as exc:  # noqa: BLE001 - offline: show what was seen at approval
-            verdict = Judgement(Verdict.SEND, f"PSA not reachable ({exc}); showing approval state")
+        else:
+            verdict = Judgement(Verdict.SEND, f"PSA not reachable ({reason}); "
+                                "showing approval state")
             before, online = intent.seen_state, False
         lines.append(DryRunLine(intent, dict(before), dict(intent.desired_state),
                                 str(verdict.verdict), verdict.reason, online))

@@ -6,7 +6,7 @@ Pure: the same inputs always give the same verdict, so the rules are tested with
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
@@ -35,18 +35,37 @@ class Judgement:
     reason: str = ""
 
 
+def _number(text: str) -> Decimal | None:
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        return None
+    return value if value.is_finite() else None  # "NaN", "Infinity" are words here
+
+
+def _day(text: str) -> date | None:
+    """A calendar date, or a date-time standing for one (CW's `2024-05-01T00:00:00Z`)."""
+    try:
+        return date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text).date()
+    except ValueError:
+        return None
+
+
 def same_value(a: str | None, b: str | None) -> bool:
-    """Equal as numbers when both are numbers (10 == 10.00), as dates, else as text."""
+    """Equal as numbers when both are numbers (10 == 10.00), as dates, else as text.
+
+    Only whole values count as numbers or dates: a description that merely starts with a date
+    ("2026-11-01 renewal") is text, so a change to the rest of it is still seen.
+    """
     if a is None or b is None or a == "" or b == "":
         return (a or "") == (b or "")
-    try:
-        return Decimal(a) == Decimal(b)
-    except InvalidOperation:
-        pass
-    try:
-        return date.fromisoformat(a[:10]) == date.fromisoformat(b[:10])
-    except ValueError:
-        return a == b
+    x, y = _number(a), _number(b)
+    if x is not None and y is not None:
+        return x == y
+    d, e = _day(a), _day(b)
+    if d is not None and e is not None:
+        return d == e
+    return a == b
 
 
 def _differences(expected: dict[str, str], current: dict[str, str]) -> list[str]:

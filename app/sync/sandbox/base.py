@@ -165,6 +165,7 @@ class LoopbackServer:
 
         class _Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # ~45 ms per small response otherwise
 
             def log_message(self, *args: object) -> None:  # keep test output quiet
                 pass
