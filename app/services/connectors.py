@@ -10,6 +10,7 @@ import httpx
 
 from app.services.connections import ConnectionSetupError, ConnectionView
 from app.sync.connectwise.connector import ConnectWiseConnector
+from app.sync.pax8.connector import Pax8Connector
 
 Progress = Callable[[int, int | None, str], None]
 
@@ -29,6 +30,17 @@ def open_connectwise(view: ConnectionView, *, transport: httpx.BaseTransport | N
     kwargs: dict[str, Any] = {"transport": transport, "progress": progress, "cancel": cancel}
     return ConnectWiseConnector.from_keyring(view.name, view.base_url or "", company, public_key,
                                              client_id, **kwargs)
+
+
+def open_pax8(view: ConnectionView, *, transport: httpx.BaseTransport | None = None,
+              progress: Progress | None = None,
+              cancel: threading.Event | None = None) -> Pax8Connector:
+    """Settings: client_id (required), token_url and default_currency (optional)."""
+    (client_id,) = _require(view, "client_id")
+    kwargs: dict[str, Any] = {"transport": transport, "progress": progress, "cancel": cancel,
+                              "token_url": view.settings.get("token_url") or None,
+                              "default_currency": view.settings.get("default_currency") or None}
+    return Pax8Connector.from_keyring(view.name, view.base_url or "", client_id, **kwargs)
 
 
 def psa_account(view: ConnectionView) -> str:
