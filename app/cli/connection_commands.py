@@ -35,6 +35,15 @@ def register(sub: argparse._SubParsersAction) -> None:
                     help="addition field that carries TrueUp's change marker")
     cw.set_defaults(handler=_connect_connectwise)
 
+    at = kinds.add_parser("autotask", help="Datto Autotask PSA (the API user's secret from a "
+                          f"prompt or {SECRET_ENV})")
+    at.add_argument("--name", default="Autotask")
+    at.add_argument("--username", required=True, help="the API user (API-only security level)")
+    at.add_argument("--integration-code", required=True, help="the API tracking identifier")
+    at.add_argument("--url", help="zone URL, e.g. https://webservices5.autotask.net/ATServicesRest"
+                    "; looked up from the user name when omitted")
+    at.set_defaults(handler=_connect_autotask)
+
     pax8 = kinds.add_parser("pax8", help=f"Pax8 API (client secret from a prompt or {SECRET_ENV})")
     pax8.add_argument("--name", default="Pax8")
     pax8.add_argument("--url", required=True, help="API base, e.g. https://api.pax8.com/v1")
@@ -78,6 +87,11 @@ def _connect_connectwise(args: argparse.Namespace) -> int:
     return _add(args, "connectwise", settings, "ConnectWise private key")
 
 
+def _connect_autotask(args: argparse.Namespace) -> int:
+    settings = {"username": args.username, "integration_code": args.integration_code}
+    return _add(args, "autotask", settings, "Autotask API secret")
+
+
 def _connect_pax8(args: argparse.Namespace) -> int:
     settings = {"client_id": args.client_id}
     if args.token_url:
@@ -93,7 +107,7 @@ def _list(args: argparse.Namespace) -> int:
                      "settings": v.settings, "last_sync_at": v.last_sync_at} for v in views])
         return 0
     if not views:
-        say("No connections yet. Add one with `trueup connect connectwise|pax8 ...`.")
+        say("No connections yet. Add one with `trueup connect connectwise|autotask|pax8 ...`.")
     for v in views:
         last = v.last_sync_at.isoformat(timespec="minutes") if v.last_sync_at else "never"
         print(f"{v.name:<20} {v.kind:<14} {v.base_url or '':<50} last sync: {last}")

@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 
 from app.services.connections import ConnectionSetupError, ConnectionView
+from app.sync.autotask.connector import AutotaskConnector
 from app.sync.connectwise.connector import ConnectWiseConnector
 from app.sync.pax8.connector import Pax8Connector
 
@@ -43,8 +44,29 @@ def open_pax8(view: ConnectionView, *, transport: httpx.BaseTransport | None = N
     return Pax8Connector.from_keyring(view.name, view.base_url or "", client_id, **kwargs)
 
 
+def open_autotask(view: ConnectionView, *, transport: httpx.BaseTransport | None = None,
+                  progress: Progress | None = None,
+                  cancel: threading.Event | None = None) -> AutotaskConnector:
+    """Settings: username, integration_code; base_url = zone URL, or None to look it up."""
+    username, code = view.settings.get("username"), view.settings.get("integration_code")
+    if not username or not code:
+        missing = ", ".join(n for n, v in (("username", username),
+                                           ("integration_code", code)) if not v)
+        raise ConnectionSetupError(f"connection {view.name!r} is missing: {missing}")
+    return AutotaskConnector.from_keyring(view.name, username, code,
+                                          zone_url=view.base_url or None, transport=transport,
+                                          progress=progress, cancel=cancel)
+
+
 def psa_account(view: ConnectionView) -> str:
-    """Who is billed through this connection: the same string in every workspace."""
+    """Who is billed through this connection: the same string in every workspace.
+
+    Push intent keys and PSA markers derive from it, so two workspaces pushing the same
+    correction to the same tenant must produce the same string whatever URL they typed.
+    """
     if view.kind == "connectwise":
-        return f"connectwise:{(view.base_url or '').rstrip('/').lower()}:{view.settings.get('company_id', '').lower()}"
-    return f"{view.kind}:{(view.base_url or '').rstrip('/').lower()}:{view.settings.get('username', '').lower()}"
+        url = (view.base_url or "").rstrip("/").lower()
+        return f"connectwise:{url}:{view.settings.get('company_id', '').lower()}"
+    if view.kind == "autotask":  # the API user names one tenant in every zone
+        return f"autotask:{view.settings.get('username', '').lower()}"
+    raise ConnectionSetupError(f"{view.name!r} ({view.kind}) is not a PSA connection")

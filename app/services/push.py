@@ -20,15 +20,18 @@ from app.services.connections import (
     get_connection,
     get_connection_by_id,
 )
-from app.services.connectors import open_connectwise, psa_account
+from app.services.connectors import open_autotask, open_connectwise, psa_account
 from app.services.workspace import Workspace
 from app.sync.push import engine
+from app.sync.push.autotask_adapter import AutotaskPushAdapter, entity_for
 from app.sync.push.connectwise_adapter import DEFAULT_MARKER_FIELD, ConnectWisePushAdapter
 from app.sync.push.intents import IntentState, IntentView, create_intent, list_intents
 from app.sync.push.intents import retry as retry_intent
 
 Progress = Callable[[int, int, str], None]
-ENTITY = {"connectwise": "addition", "autotask": "contract_service"}
+def entity_of(psa_kind: str, action: PsaAction) -> str:
+    """What the intent writes: a CW addition, or the Autotask entity for the action."""
+    return entity_for(action.type) if psa_kind == "autotask" else "addition"
 
 
 @dataclass(frozen=True)
@@ -60,7 +63,7 @@ def queue_action(ws: Workspace, connection_name: str, action: PsaAction, *, user
     def create() -> IntentView:
         with ws.begin() as s:
             intent, _ = create_intent(s, action=action, connection_id=view.id,
-                                      psa_account=psa_account(view), entity=ENTITY[view.kind],
+                                      psa_account=psa_account(view), entity=entity_of(view.kind, action),
                                       user=user, finding_id=finding_id, approval_id=approval_id)
         return intent
 
@@ -91,6 +94,9 @@ class _Adapters:
             connector = self.stack.enter_context(open_connectwise(view, transport=self.transport))
             return ConnectWisePushAdapter(
                 connector, view.settings.get("marker_field", DEFAULT_MARKER_FIELD))
+        if view.kind == "autotask":
+            connector = self.stack.enter_context(open_autotask(view, transport=self.transport))
+            return AutotaskPushAdapter(connector, charge_extra=view.settings.get("charge_fields"))
         raise ConnectionSetupError(f"pushing to {view.kind} is not available")
 
 

@@ -21,7 +21,7 @@ from app.domain.seat_history import is_ended
 from app.models.activity import Alert
 from app.models.connections import Connection, SyncRun
 from app.services.connections import ConnectionView, get_connection, list_connections
-from app.services.connectors import open_connectwise, open_pax8
+from app.services.connectors import open_autotask, open_connectwise, open_pax8
 from app.services.seat_history import refresh_seat_lots
 from app.services.settings import time_zone
 from app.services.workspace import Workspace
@@ -81,6 +81,13 @@ def _store_psa(session: Session, job: SyncJob, snapshot: PsaSnapshot,
     return dict(store_psa_snapshot(session, job.view.id, snapshot).__dict__)
 
 
+def _fetch_autotask(job: SyncJob) -> PsaSnapshot:
+    """Seat counts are the units of today's unit row, today in the MSP's zone."""
+    with open_autotask(job.view, transport=job.transport, progress=job.progress,
+                       cancel=job.cancel) as at:
+        return at.snapshot(as_of=datetime.now(job.zone).date())
+
+
 # ---------------------------------------------------------------- Pax8
 
 
@@ -133,6 +140,7 @@ SYNCERS: dict[str, tuple[Callable[[SyncJob], Any],
                          Callable[[Session, SyncJob, Any, datetime], dict[str, Any]]]] = {
     "connectwise": (_fetch_connectwise, _store_psa),
     "pax8": (_fetch_pax8, _store_vendor),
+    "autotask": (_fetch_autotask, _store_psa),
 }
 
 
