@@ -22,7 +22,7 @@ from app.models.psa import PsaBillingLine, PsaCompany
 from app.models.review import Approval, BillingPeriodRow, Finding
 from app.services.connections import connection_view
 from app.services.connectors import psa_account
-from app.services.push import ENTITY
+from app.services.push import entity_of
 from app.services.workspace import Workspace
 from app.sync.push.intents import create_intent
 
@@ -111,8 +111,8 @@ def _queue_actions(session: Session, finding: Finding, approval: Approval,
         if effective is not None and n == 0:
             action = with_effective_date(action, effective)  # the primary change moves
         intent, _ = create_intent(session, action=action, connection_id=view.id,
-                                  psa_account=psa_account(view), entity=ENTITY[view.kind],
-                                  user=user, finding_id=finding.id, approval_id=approval.id)
+                                  psa_account=psa_account(view),
+                                  entity=entity_of(view.kind, action), user=user, finding_id=finding.id, approval_id=approval.id)
         ids.append(intent.id)
     return ids
 
@@ -145,6 +145,60 @@ def decide(ws: Workspace, finding_ids: Iterable[int], decision: str, *, user: st
         return [_decide_one(session, fid, decision, user=user,
                             expected_version=expected_versions.get(fid), effective=effective,
                             note=note) for fid in ids]
+
+
+@dataclass(frozen=True)
+class FindingDecision:
+    """One finding's decision with its own effective date and note (a row of a workbook)."""
+
+    finding_id: int
+    decision: str  # approve | reject | defer
+    expected_version: int | None = None
+    effective: date | None = None
+    note: str | None = None
+
+
+def decide_many(ws: Workspace, decisions: list[FindingDecision], *, user: str,
+                dry_run: bool = False) -> list[Decision]:
+    """Per-finding decisions in one transaction, all or nothing, each checked and audited
+    exactly as `decide` does. `dry_run` runs every check and writes nothing.
+
+    Re-approving an approved finding with a new effective date first withdraws its changes not
+    yet sent, so the new date replaces the queued push instead of adding a second one.
+    """
+    if not decisions:
+        raise ReviewError("no decisions given")
+    seen: set[int] = set()
+    for d in decisions:
+        if d.decision not in DECISIONS:
+            raise ReviewError(f"finding {d.finding_id}: unknown decision {d.decision!r}; one of "
+                              f"{', '.join(DECISIONS)}")
+        if d.finding_id in seen:
+            raise ReviewError(f"finding {d.finding_id} is decided twice in one batch")
+        seen.add(d.finding_id)
+    with ws.sessions() as session:
+        transaction = session.begin()
+        try:
+            out = []
+            for d in decisions:
+                finding = session.get(Finding, d.finding_id)
+                if (finding is not None and finding.status == "approved"
+                        and d.decision == "approve" and d.effective is not None
+                        and d.effective != finding.effective_date
+                        and (d.expected_version is None or d.expected_version == finding.version)):
+                    _withdraw_pending(session, finding, user)
+                out.append(_decide_one(session, d.finding_id, d.decision, user=user,
+                                       expected_version=d.expected_version,
+                                       effective=d.effective, note=d.note))
+            session.flush()
+        except BaseException:
+            transaction.rollback()
+            raise
+        if dry_run:
+            transaction.rollback()
+        else:
+            transaction.commit()
+        return out
 
 
 def open_finding_ids(ws: Workspace, period_label: str, kind: str | None = None) -> list[int]:
