@@ -1,0 +1,173 @@
+"""Reconciling a billing period: load facts, run the engine, store findings keeping reviews.
+
+A finding is identified by its key within the period, so a re-run updates the numbers of the
+same finding and keeps its review state. When the numbers behind an approved finding change
+before anything was sent, the approval no longer holds: its unsent changes are withdrawn
+and the finding is open again. Pushed findings are never reopened.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.domain.actions import action_to_dict
+from app.domain.periods import BillingPeriod
+from app.domain.reconciliation import FindingDraft, policy_resolver, reconcile
+from app.models.activity import PushIntent
+from app.models.audit import jsonable, record_audit
+from app.models.review import BillingPeriodRow, Finding
+from app.services.reconcile_facts import Loaded, load_facts
+from app.services.workspace import Workspace
+
+Progress = Callable[[int, int | None, str], None]
+KEEP_WHEN_GONE = {"approved", "rejected", "deferred", "pushed", "failed"}
+
+
+class PeriodError(ValueError):
+    """A period label that is not YYYY-MM."""
+
+
+@dataclass(frozen=True)
+class ReconcileReport:
+    period: str
+    findings: int
+    new: int
+    changed: int
+    unchanged: int
+    reopened: int
+    resolved: int
+    subscriptions: int
+    rounding_residuals: int
+    skipped_non_billable: int
+    settled: int
+    waived: int
+    skipped: tuple[tuple[str, str], ...]
+
+
+def parse_period(label: str) -> BillingPeriod:
+    try:
+        year, month = (int(part) for part in label.split("-"))
+        return BillingPeriod.month(year, month)
+    except (ValueError, TypeError) as exc:
+        raise PeriodError(f"not a billing period (YYYY-MM): {label!r}") from exc
+
+
+def _period_row(session: Session, period: BillingPeriod) -> BillingPeriodRow:
+    row = session.scalar(select(BillingPeriodRow).where(BillingPeriodRow.label == period.label))
+    if row is None:
+        row = BillingPeriodRow(label=period.label, start_date=period.start, end_date=period.end)
+        session.add(row)
+        session.flush()
+    return row
+
+
+def _values(draft: FindingDraft, loaded: Loaded) -> dict[str, object]:
+    vendor_key = (draft.vendor, draft.vendor_subscription_id or "")
+    return {
+        "kind": str(draft.kind),
+        "vendor_customer_id": loaded.vendor_customer_ids.get((draft.vendor,
+                                                              draft.customer.vendor_id)),
+        "psa_company_id": loaded.psa_company_ids.get(draft.customer.psa_id or ""),
+        "vendor_subscription_id": loaded.vendor_sub_ids.get(vendor_key),
+        "psa_billing_line_id": loaded.psa_line_ids.get(draft.psa_line_id or ""),
+        "sku": draft.sku,
+        "currency": draft.currency,
+        "vendor_quantity": draft.vendor_quantity,
+        "psa_quantity": draft.psa_quantity,
+        "unit_price": draft.unit_price,
+        "unit_cost": draft.unit_cost,
+        "amount": draft.amount,
+        "action": {"actions": [action_to_dict(a) for a in draft.actions],
+                   "reference": draft.reference, "suggestion": str(draft.status),
+                   "product_name": draft.product_name, "vendor": draft.vendor,
+                   "vendor_subscription": draft.vendor_subscription_id,
+                   "psa_lines": list(draft.psa_line_ids)},
+        "explanation": jsonable(draft.explanation),
+        "inputs_hash": draft.inputs_hash,
+    }
+
+
+def _withdraw(session: Session, finding: Finding, user: str) -> bool:
+    """Take back an approval whose numbers changed, if nothing of it was sent yet."""
+    intents = session.scalars(select(PushIntent).where(PushIntent.finding_id == finding.id)).all()
+    if any(i.state != "PENDING" for i in intents):
+        return False
+    for intent in intents:
+        record_audit(session, user=user, action="withdraw_push", entity="push_intent",
+                     entity_id=intent.id, before={"state": intent.state, "key": intent.key},
+                     after={"reason": "the finding's numbers changed after approval"})
+        session.delete(intent)
+    return True
+
+
+def store_findings(session: Session, period_row: BillingPeriodRow, drafts: list[FindingDraft],
+                   loaded: Loaded, user: str) -> dict[str, int]:
+    counts = {"new": 0, "changed": 0, "unchanged": 0, "reopened": 0, "resolved": 0}
+    existing = {f.key: f for f in session.scalars(
+        select(Finding).where(Finding.period_id == period_row.id))}
+    now = datetime.now(UTC)
+    for draft in drafts:
+        values = _values(draft, loaded)
+        finding = existing.pop(draft.key, None)
+        if finding is None:
+            session.add(Finding(period_id=period_row.id, key=draft.key, status="open",
+                                created_at=now, updated_at=now, **values))
+            counts["new"] += 1
+            continue
+        if finding.inputs_hash == draft.inputs_hash:
+            counts["unchanged"] += 1
+            continue
+        if finding.status == "pushed":
+            counts["unchanged"] += 1  # what was pushed stands; its settlement shows next run
+            continue
+        before = {"amount": finding.amount, "status": finding.status, "version": finding.version}
+        reopened = finding.status == "approved" and _withdraw(session, finding, user)
+        for name, value in values.items():
+            setattr(finding, name, value)
+        if reopened:
+            finding.status = "open"
+            counts["reopened"] += 1
+        finding.version += 1
+        finding.updated_at = now
+        counts["changed"] += 1
+        record_audit(session, user=user, action="recompute", entity="finding",
+                     entity_id=finding.id, before=before,
+                     after={"amount": finding.amount, "status": finding.status,
+                            "version": finding.version})
+    for finding in existing.values():
+        if finding.status not in KEEP_WHEN_GONE:
+            session.delete(finding)  # an open discrepancy that no longer exists
+            counts["resolved"] += 1
+    return counts
+
+
+def reconcile_period(ws: Workspace, label: str, *, user: str, progress: Progress | None = None,
+                     cancel: threading.Event | None = None) -> ReconcileReport:
+    """Reconcile one month; re-running with the same inputs changes nothing."""
+    period = parse_period(label)
+    progress = progress or (lambda done, total, message: None)
+    with ws.begin() as session:
+        progress(0, None, "loading")
+        loaded = load_facts(session, period)
+        if cancel is not None and cancel.is_set():
+            raise InterruptedError("cancelled")
+        progress(0, len(loaded.facts), "reconciling")
+        result = reconcile(period, loaded.facts, policy_for=policy_resolver(loaded.rules))
+        if cancel is not None and cancel.is_set():
+            raise InterruptedError("cancelled")
+        progress(len(loaded.facts), len(loaded.facts), "storing findings")
+        period_row = _period_row(session, period)
+        counts = store_findings(session, period_row, list(result.findings), loaded, user)
+        period_row.reconciled_at = datetime.now(UTC)
+    summary = result.summary
+    return ReconcileReport(period.label, len(result.findings), subscriptions=summary.subscriptions,
+                           rounding_residuals=summary.rounding_residuals,
+                           skipped_non_billable=summary.skipped_non_billable,
+                           settled=summary.settled, waived=summary.waived,
+                           skipped=summary.skipped, **counts)

@@ -1,0 +1,145 @@
+"""Reconciling a period from a real workspace: exact amounts, idempotence, review state kept,
+nothing new after the push, and approvals reopened when their numbers change."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from app.models import entities as m
+from app.models.workspace import Workspace
+from app.services.findings import list_findings
+from app.services.reconcile import PeriodError, reconcile_period
+from app.services.review import decide
+
+
+@pytest.fixture()
+def ws(db_path):
+    workspace = Workspace.open(db_path)
+    with workspace.begin() as s:
+        pax8 = m.Connection(name="Pax8", kind="pax8", side="vendor")
+        cw = m.Connection(name="CW", kind="connectwise", side="psa", base_url="https://cw.test",
+                          settings={"company_id": "acme"})
+        s.add_all([pax8, cw])
+        s.flush()
+        customer = m.VendorCustomer(connection_id=pax8.id, external_id="c1", name="Contoso")
+        company = m.PsaCompany(connection_id=cw.id, external_id="19", name="Contoso Ltd")
+        s.add_all([customer, company])
+        s.flush()
+        recurring = m.PsaAgreement(connection_id=cw.id, company_id=company.id,
+                                   external_id="701", name="Managed", kind="recurring",
+                                   billing_cycle="Monthly")
+        one_time = m.PsaAgreement(connection_id=cw.id, company_id=company.id, external_id="702",
+                                  name="One-time", kind="one_time")
+        vp = m.VendorProduct(connection_id=pax8.id, sku="E3", name="Microsoft 365 E3")
+        pp = m.PsaProduct(connection_id=cw.id, external_id="5", identifier="M365-E3",
+                          price=Decimal(22), cost=Decimal("19.80"))
+        s.add_all([recurring, one_time, vp, pp])
+        s.flush()
+        line = m.PsaBillingLine(connection_id=cw.id, agreement_id=recurring.id,
+                                external_id="30001", product_external_id="5",
+                                quantity=Decimal(10), unit_price=Decimal(22),
+                                unit_cost=Decimal("19.80"), effective_date=date(2025, 1, 1))
+        sub = m.VendorSubscription(connection_id=pax8.id, customer_id=customer.id,
+                                   external_id="s1", sku="E3", product_name="Microsoft 365 E3",
+                                   quantity=Decimal(12), unit_cost=Decimal("19.80"),
+                                   currency="USD", term="P1M", billing_frequency="Monthly",
+                                   start_date=date(2025, 1, 1), status="Active")
+        s.add_all([line, sub])
+        s.flush()
+        s.add_all([
+            m.CustomerMapping(vendor_customer_id=customer.id, psa_company_id=company.id,
+                              method="manual", created_by="ann"),
+            m.ProductMapping(vendor_product_id=vp.id, psa_product_id=pp.id, method="manual",
+                             created_by="ann"),
+            m.SubscriptionMapping(vendor_subscription_id=sub.id, psa_billing_line_id=line.id,
+                                  method="manual", created_by="ann"),
+            m.AgreementMapping(psa_company_id=company.id, motion="monthly",
+                               psa_agreement_id=recurring.id),
+            m.AgreementMapping(psa_company_id=company.id, motion="annual-annual",
+                               psa_agreement_id=one_time.id),
+            m.SeatLot(subscription_id=sub.id, quantity=Decimal(10),
+                      start_date=date(2025, 1, 1), source="history",
+                      unit_cost=Decimal("19.80")),
+            m.SeatLot(subscription_id=sub.id, quantity=Decimal(2),
+                      start_date=date(2026, 3, 15), source="history",
+                      unit_cost=Decimal("19.80")),
+        ])
+    yield workspace
+    workspace.close()
+
+
+def test_the_march_example_from_the_brief(ws):
+    report = reconcile_period(ws, "2026-03", user="ann")
+    assert (report.findings, report.new) == (1, 1)
+    [row] = list_findings(ws, "2026-03")
+    assert row.kind == "quantity_drift" and row.amount == Decimal("24.13")
+    assert (row.vendor_quantity, row.psa_quantity) == (Decimal(12), Decimal(10))
+    assert row.customer_name == "Contoso Ltd" and row.psa_line_id == "30001"
+    set_qty, charge = row.actions
+    assert set_qty["type"] == "set_quantity" and set_qty["desired"] == {"quantity": "12"}
+    assert set_qty["effective_date"] == "2026-04-01"
+    assert charge["type"] == "one_time_charge" and charge["money_effect"] == "24.13"
+    assert row.as_json()["action"]["type"] == "set_quantity"
+    assert row.summary
+
+
+def test_rerun_keeps_review_state_and_changes_nothing(ws):
+    reconcile_period(ws, "2026-03", user="ann")
+    [row] = list_findings(ws, "2026-03")
+    decide(ws, [row.id], "defer", user="ann", note="ask the customer")
+    again = reconcile_period(ws, "2026-03", user="ann")
+    assert (again.new, again.changed, again.unchanged) == (0, 0, 1)
+    [after] = list_findings(ws, "2026-03")
+    assert (after.id, after.status, after.note) == (row.id, "deferred", "ask the customer")
+
+
+def test_nothing_new_after_the_push_lands(ws):
+    reconcile_period(ws, "2026-03", user="ann")
+    [row] = list_findings(ws, "2026-03")
+    decide(ws, [row.id], "approve", user="ann")
+    with ws.begin() as s:  # what a successful push and the next sync leave behind
+        for intent in s.scalars(select(m.PushIntent)):
+            intent.state = "DONE"
+        line = s.scalar(select(m.PsaBillingLine).where(m.PsaBillingLine.external_id == "30001"))
+        line.quantity = Decimal(12)
+        s.get(m.Finding, row.id).status = "pushed"
+        charge = row.actions[1]
+        one_time = s.scalar(select(m.PsaAgreement).where(m.PsaAgreement.external_id == "702"))
+        s.add(m.PsaBillingLine(connection_id=line.connection_id, agreement_id=one_time.id,
+                               external_id="30002", product_external_id="5",
+                               quantity=Decimal(1), unit_price=Decimal("24.13"),
+                               effective_date=date(2026, 4, 1), is_one_time=True,
+                               description=charge["description"]))
+    report = reconcile_period(ws, "2026-03", user="ann")
+    assert report.new == 0
+    assert [r.status for r in list_findings(ws, "2026-03")] == ["pushed"]
+    april = reconcile_period(ws, "2026-04", user="ann")
+    assert april.findings == 0
+
+
+def test_an_approval_whose_numbers_change_is_withdrawn_and_reopened(ws):
+    reconcile_period(ws, "2026-03", user="ann")
+    [row] = list_findings(ws, "2026-03")
+    decide(ws, [row.id], "approve", user="ann")
+    with ws.begin() as s:  # the next sync learns of one more seat on the 20th
+        sub = s.scalar(select(m.VendorSubscription))
+        s.add(m.SeatLot(subscription_id=sub.id, quantity=Decimal(1),
+                        start_date=date(2026, 3, 20), source="history"))
+    report = reconcile_period(ws, "2026-03", user="ann")
+    assert (report.changed, report.reopened) == (1, 1)
+    [after] = list_findings(ws, "2026-03")
+    assert after.status == "open" and after.version == row.version + 2
+    assert after.amount == Decimal("24.13") + Decimal("8.52")  # 22 x 12/31 for the 13th seat
+    with ws.begin() as s:
+        assert s.scalars(select(m.PushIntent)).all() == []
+        actions = [a.action for a in s.scalars(select(m.AuditEntry).order_by(m.AuditEntry.id))]
+        assert "withdraw_push" in actions and actions[-1] == "recompute"
+
+
+def test_a_bad_period_is_named(ws):
+    with pytest.raises(PeriodError, match="2026-13"):
+        reconcile_period(ws, "2026-13", user="ann")
