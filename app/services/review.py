@@ -86,6 +86,10 @@ def _decide_one(session: Session, finding_id: int, decision: str, *, user: str,
     session.flush()
     intents: list[int] = []
     if status == "approved":
+        if finding.status == "approved":
+            # Re-approving (say with another effective date) replaces what is queued, so
+            # the old and the new change can never both be pushed.
+            _withdraw_pending(session, finding, user)
         intents = _queue_actions(session, finding, approval, effective, user)
     else:
         _withdraw_pending(session, finding, user)
@@ -181,12 +185,6 @@ def decide_many(ws: Workspace, decisions: list[FindingDecision], *, user: str,
         try:
             out = []
             for d in decisions:
-                finding = session.get(Finding, d.finding_id)
-                if (finding is not None and finding.status == "approved"
-                        and d.decision == "approve" and d.effective is not None
-                        and d.effective != finding.effective_date
-                        and (d.expected_version is None or d.expected_version == finding.version)):
-                    _withdraw_pending(session, finding, user)
                 out.append(_decide_one(session, d.finding_id, d.decision, user=user,
                                        expected_version=d.expected_version,
                                        effective=d.effective, note=d.note))

@@ -24,6 +24,27 @@ SPECS = {
         "reconciliation_deadline_day", 10, "day of the month by which last month is reconciled"),
     "alert_window_hours": SettingSpec(
         "alert_window_hours", 48, "warn this many hours before an NCE window closes"),
+    "invoice_number_prefix": SettingSpec(
+        "invoice_number_prefix", "INV-", "text before the sequence in exported invoice numbers"),
+    "invoice_number_next": SettingSpec(
+        "invoice_number_next", 1, "the next invoice number an export gives a new customer"),
+    "invoice_number_digits": SettingSpec(
+        "invoice_number_digits", 5, "invoice numbers are zero-padded to this many digits"),
+    "invoice_due_days": SettingSpec(
+        "invoice_due_days", 30, "exported invoices fall due this many days after their date"),
+    "billing_currency": SettingSpec(
+        "billing_currency", "USD", "currency of PSA lines in invoice exports"),
+    "xero_date_format": SettingSpec(
+        "xero_date_format", "DD/MM/YYYY", "dates in Xero imports: DD/MM/YYYY (UK, AU, NZ) "
+        "or MM/DD/YYYY (US), as the organisation's region"),
+    "xero_account_code": SettingSpec(
+        "xero_account_code", "200", "Xero revenue account code for exported lines"),
+    "xero_tax_type": SettingSpec(
+        "xero_tax_type", "Tax Exempt", "Xero tax rate name for exported lines"),
+    "qbo_terms": SettingSpec("qbo_terms", "Net 30", "QuickBooks payment terms for exports"),
+    "sync_time": SettingSpec(
+        "sync_time", "", "daily sync of every connection at this local time (HH:MM) while "
+        "the app runs; empty = off"),
 }
 
 
@@ -42,6 +63,11 @@ def set_setting(ws: Workspace, key: str, value: object) -> None:
             ZoneInfo(str(value))
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r}") from exc
+    if key == "sync_time" and value != "":
+        hours, _, minutes = str(value).partition(":")
+        if not (hours.isdigit() and minutes.isdigit() and len(minutes) == 2
+                and int(hours) < 24 and int(minutes) < 60):
+            raise ValueError(f"the sync time is HH:MM (24-hour) or empty, not {value!r}")
     with ws.begin() as s:
         row = s.scalar(select(Setting).where(Setting.key == key))
         if row is None:

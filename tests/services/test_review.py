@@ -161,3 +161,13 @@ def test_unknown_period_and_finding_are_named(ws):
         open_finding_ids(ws, "2030-01")
     with pytest.raises(ReviewError, match="finding 999 does not exist"):
         decide(ws, [999], "approve", user="ann")
+
+
+def test_reapproving_with_another_date_replaces_the_queued_change(ws):
+    [fid] = _seed(ws)
+    decide(ws, [fid], "approve", user="ann")
+    decide(ws, [fid], "approve", user="ann", effective=date(2026, 3, 20))
+    with ws.begin() as s:
+        intents = s.scalars(select(PushIntent).order_by(PushIntent.id)).all()
+        assert len(intents) == 2  # the re-approval's pair only, never four
+        assert intents[0].payload["effective_date"] == "2026-03-20"
