@@ -1,4 +1,8 @@
-"""Building a live connector for a stored connection, its secret read from the keyring."""
+"""Building a live connector for a stored connection, its secret read from the keyring.
+
+A `sandbox://` connection (the demo) is the one exception: its connector talks to the
+sandbox lent by `app.services.sandboxes`, with the sandbox's own fixed demo credential.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from typing import Any
 import httpx
 
 from app.services.connections import ConnectionSetupError, ConnectionView
+from app.services.sandboxes import sandbox_credential
 from app.sync.autotask.connector import AutotaskConnector
 from app.sync.connectwise.connector import ConnectWiseConnector
 from app.sync.pax8.connector import Pax8Connector
@@ -29,6 +34,11 @@ def open_connectwise(view: ConnectionView, *, transport: httpx.BaseTransport | N
                      cancel: threading.Event | None = None) -> ConnectWiseConnector:
     company, public_key, client_id = _require(view, "company_id", "public_key", "client_id")
     kwargs: dict[str, Any] = {"transport": transport, "progress": progress, "cancel": cancel}
+    sandbox = sandbox_credential(view, transport)
+    if sandbox is not None:
+        base_url, private_key = sandbox
+        return ConnectWiseConnector(base_url, company, public_key, private_key, client_id,
+                                    **kwargs)
     return ConnectWiseConnector.from_keyring(view.name, view.base_url or "", company, public_key,
                                              client_id, **kwargs)
 
@@ -41,6 +51,10 @@ def open_pax8(view: ConnectionView, *, transport: httpx.BaseTransport | None = N
     kwargs: dict[str, Any] = {"transport": transport, "progress": progress, "cancel": cancel,
                               "token_url": view.settings.get("token_url") or None,
                               "default_currency": view.settings.get("default_currency") or None}
+    sandbox = sandbox_credential(view, transport)
+    if sandbox is not None:
+        base_url, client_secret = sandbox
+        return Pax8Connector(base_url, client_id, client_secret, **kwargs)
     return Pax8Connector.from_keyring(view.name, view.base_url or "", client_id, **kwargs)
 
 

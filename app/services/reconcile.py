@@ -13,12 +13,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from app.domain.actions import action_to_dict
 from app.domain.periods import BillingPeriod
-from app.domain.reconciliation import FindingDraft, policy_resolver, reconcile
+from app.domain.policy import BillingPolicy, PolicyRule, resolve_policy
+from app.domain.reconciliation import (
+    FindingDraft,
+    OrphanPsaLine,
+    PolicyFor,
+    SubscriptionFacts,
+    reconcile,
+)
 from app.models.activity import PushIntent
 from app.models.audit import jsonable, record_audit
 from app.models.review import BillingPeriodRow, Finding
@@ -58,6 +65,34 @@ def parse_period(label: str) -> BillingPeriod:
         raise PeriodError(f"not a billing period (YYYY-MM): {label!r}") from exc
 
 
+def shared_policy_resolver(rules: list[PolicyRule]) -> PolicyFor:
+    """The engine's `policy_for`, resolving once per distinct set of *matching* references.
+
+    A policy depends on a subscription's vendor, customer and product references only
+    through the rules stored for them, so references no rule names are dropped before the
+    cache look-up: with no customer rules, every customer of a vendor, product and PSA
+    shares one resolution (40,000 subscriptions: a handful instead of ~20,000, each of which
+    parses every key). Same result as the engine's resolver, references kept in order.
+    """
+    named: dict[str, set[str]] = {"vendor": set(), "customer": set(), "product": set()}
+    for rule in rules:
+        named.get(str(rule.scope), set()).add(rule.scope_ref)
+    resolved: dict[tuple, BillingPolicy] = {}
+
+    def policy_for(subject: SubscriptionFacts | OrphanPsaLine) -> BillingPolicy:
+        refs = (subject.vendor if subject.vendor in named["vendor"] else None,
+                tuple(r for r in subject.customer.policy_refs if r in named["customer"]),
+                tuple(r for r in subject.policy_products() if r in named["product"]),
+                subject.psa_kind)
+        policy = resolved.get(refs)
+        if policy is None:
+            policy = resolved[refs] = resolve_policy(
+                rules, vendor=refs[0], customer=refs[1], product=refs[2], psa_kind=refs[3])
+        return policy
+
+    return policy_for
+
+
 def _period_row(session: Session, period: BillingPeriod) -> BillingPeriodRow:
     row = session.scalar(select(BillingPeriodRow).where(BillingPeriodRow.label == period.label))
     if row is None:
@@ -65,6 +100,22 @@ def _period_row(session: Session, period: BillingPeriod) -> BillingPeriodRow:
         session.add(row)
         session.flush()
     return row
+
+
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
+def _json_ready(value: object) -> object:
+    """The audit log's `jsonable`, with a fast path for the plain values an explanation is
+    mostly made of (10,000 findings carry about a million of them)."""
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    if kind is dict:
+        return {str(k): _json_ready(v) for k, v in value.items()}  # type: ignore[attr-defined]
+    if kind is list or kind is tuple:
+        return [_json_ready(v) for v in value]  # type: ignore[attr-defined]
+    return jsonable(value)
 
 
 def _values(draft: FindingDraft, loaded: Loaded) -> dict[str, object]:
@@ -88,7 +139,7 @@ def _values(draft: FindingDraft, loaded: Loaded) -> dict[str, object]:
                    "product_name": draft.product_name, "vendor": draft.vendor,
                    "vendor_subscription": draft.vendor_subscription_id,
                    "psa_lines": list(draft.psa_line_ids)},
-        "explanation": jsonable(draft.explanation),
+        "explanation": _json_ready(draft.explanation),
         "inputs_hash": draft.inputs_hash,
     }
 
@@ -112,13 +163,13 @@ def store_findings(session: Session, period_row: BillingPeriodRow, drafts: list[
     existing = {f.key: f for f in session.scalars(
         select(Finding).where(Finding.period_id == period_row.id))}
     now = datetime.now(UTC)
+    new: list[dict[str, object]] = []
     for draft in drafts:
         values = _values(draft, loaded)
         finding = existing.pop(draft.key, None)
         if finding is None:
-            session.add(Finding(period_id=period_row.id, key=draft.key, status="open",
-                                created_at=now, updated_at=now, **values))
-            counts["new"] += 1
+            new.append({"period_id": period_row.id, "key": draft.key, "status": "open",
+                        "version": 1, "created_at": now, "updated_at": now, **values})
             continue
         if finding.inputs_hash == draft.inputs_hash:
             counts["unchanged"] += 1
@@ -127,7 +178,10 @@ def store_findings(session: Session, period_row: BillingPeriodRow, drafts: list[
             counts["unchanged"] += 1  # what was pushed stands; its settlement shows next run
             continue
         before = {"amount": finding.amount, "status": finding.status, "version": finding.version}
-        reopened = finding.status == "approved" and _withdraw(session, finding, user)
+        # An approval whose numbers moved before anything was sent no longer holds; a
+        # failed push (refused, or a conflict a person dismissed) is reviewed afresh.
+        reopened = (finding.status == "approved" and _withdraw(session, finding, user)) or \
+            finding.status == "failed"
         for name, value in values.items():
             setattr(finding, name, value)
         if reopened:
@@ -144,6 +198,9 @@ def store_findings(session: Session, period_row: BillingPeriodRow, drafts: list[
         if finding.status not in KEEP_WHEN_GONE:
             session.delete(finding)  # an open discrepancy that no longer exists
             counts["resolved"] += 1
+    if new:  # one bulk insert: a month-end run creates thousands at once
+        session.execute(insert(Finding), new)
+        counts["new"] = len(new)
     return counts
 
 
@@ -158,7 +215,8 @@ def reconcile_period(ws: Workspace, label: str, *, user: str, progress: Progress
         if cancel is not None and cancel.is_set():
             raise InterruptedError("cancelled")
         progress(0, len(loaded.facts), "reconciling")
-        result = reconcile(period, loaded.facts, policy_for=policy_resolver(loaded.rules))
+        result = reconcile(period, loaded.facts,
+                           policy_for=shared_policy_resolver(loaded.rules))
         if cancel is not None and cancel.is_set():
             raise InterruptedError("cancelled")
         progress(len(loaded.facts), len(loaded.facts), "storing findings")

@@ -1,8 +1,9 @@
 """Loading one billing period's reconciliation facts from the workspace.
 
 Bulk reads go through Core selects of the needed columns into dictionaries (never ORM
-objects per row), so 40,000 subscriptions and a million charge lines load in seconds.
-The result is plain frozen facts for the pure engine.
+objects per row), charge lines through app.services.reconcile_charges, and each PSA line's
+facts are built once however many subscriptions see it, so 40,000 subscriptions and a
+million charge lines load in seconds. The result is plain frozen facts for the pure engine.
 """
 
 from __future__ import annotations
@@ -25,11 +26,12 @@ from app.domain.reconciliation import (
     MappingState,
     PsaLineFacts,
     SubscriptionFacts,
-    VendorCharge,
 )
-from app.domain.seat_history import BilledLine, Lot, Source, is_ended
+from app.domain.seat_history import Lot, Source, is_ended
+from app.domain.timeline import QuantityTimeline
 from app.domain.vendor_quantity import changes_from_lots, observed_timeline, vendor_timeline
 from app.models import entities as m
+from app.services.reconcile_charges import PeriodCharges, load_period_charges
 
 ONE_TIME_WINDOW = timedelta(days=31)  # one-time charges dated up to the next invoice count
 
@@ -109,35 +111,14 @@ def _lots(session: Session) -> dict[int, list[Lot]]:
     return out
 
 
-def _charges(session: Session, period: BillingPeriod) -> dict[tuple[int, str], list[Any]]:
-    """Charge lines that touch the period, by (vendor connection, subscription)."""
-    q = (select(m.ChargeLine.connection_id, m.ChargeLine.subscription_external_id,
-                m.ChargeLine.line_key, m.ChargeLine.charge_type, m.ChargeLine.charge_start,
-                m.ChargeLine.charge_end, m.ChargeLine.quantity, m.ChargeLine.unit_price,
-                m.ChargeLine.subtotal, m.ChargeLine.total, m.ChargeLine.is_usage,
-                m.ChargeLine.invoice_number, m.ChargeLine.currency)
-         .where(m.ChargeLine.subscription_external_id.is_not(None),
-                m.ChargeLine.charge_start <= period.end,
-                or_(m.ChargeLine.charge_end >= period.start, m.ChargeLine.charge_end.is_(None))))
-    out: dict[tuple[int, str], list[Any]] = defaultdict(list)
-    for row in session.execute(q):
-        out[(row.connection_id, row.subscription_external_id)].append(row)
-    return out
-
-
-def _vendor_side(sub: Any, lots: list[Lot], charges: list[Any]):  # noqa: ANN202
+def _vendor_side(sub: Any, lots: list[Lot], charges: PeriodCharges):  # noqa: ANN202
     live = not is_ended(sub.status) and sub.quantity > 0
     # Every billed seat line (monthly or a whole annual term) states seats per day.
-    billed = [BilledLine(c.line_key, c.charge_start, c.charge_end, c.quantity, c.unit_price)
-              for c in charges if not c.is_usage and c.charge_end is not None]
+    billed, vendor_charges = charges.of(sub.connection_id, sub.external_id, sub.currency)
+    if not lots and not billed:
+        return QuantityTimeline(), vendor_charges
     observed = observed_timeline(lots, live=live)
     timeline = vendor_timeline(observed, changes_from_lots(lots, live=live), billed).timeline
-    vendor_charges = tuple(
-        VendorCharge(c.line_key, c.charge_type, c.charge_start, c.charge_end or c.charge_start,
-                     c.quantity, c.unit_price,
-                     c.total if c.total is not None else (c.subtotal or Decimal(0)),
-                     c.is_usage, c.invoice_number)
-        for c in charges if c.currency == sub.currency)
     return timeline, vendor_charges
 
 
@@ -176,24 +157,33 @@ def load_facts(session: Session, period: BillingPeriod) -> Loaded:
     out.psa_line_ids = {row.external_id: row.id for row in lines.values()}
     steps = _quantity_steps(session)
     lots = _lots(session)
-    charges = _charges(session, period)
+    charges = load_period_charges(session, period)
+    line_facts: dict[int, PsaLineFacts] = {}  # built once per line, shared (they are frozen)
 
+    def facts_of(row: Any) -> PsaLineFacts:
+        if row.id not in line_facts:
+            line_facts[row.id] = _line_facts(row, steps)
+        return line_facts[row.id]
+
+    company_charges = {company_id: tuple(facts_of(r) for r in rows)
+                       for company_id, rows in one_time.items()}
+    vs, vc = m.VendorSubscription, m.VendorCustomer
     subs = _rows(session, select(
-        m.VendorSubscription, m.VendorCustomer.external_id.label("customer_ext"),
-        m.VendorCustomer.name.label("customer_name"),
-        m.VendorCustomer.id.label("customer_id"))
-        .join(m.VendorCustomer, m.VendorCustomer.id == m.VendorSubscription.customer_id)
-        .where(or_(m.VendorSubscription.end_date.is_(None),
-                   m.VendorSubscription.end_date >= period.start - timedelta(days=1),
-                   and_(m.VendorSubscription.id.in_(
-                       select(m.SubscriptionMapping.vendor_subscription_id))))))
-    for sub, customer_ext, customer_name, customer_id in subs:
+        vs.id, vs.connection_id, vs.external_id, vs.sku, vs.product_name, vs.quantity,
+        vs.unit_cost, vs.unit_price, vs.currency, vs.term, vs.billing_frequency, vs.start_date,
+        vs.end_date, vs.status, vc.external_id.label("customer_ext"),
+        vc.name.label("customer_name"), vc.id.label("customer_id"))
+        .join(vc, vc.id == vs.customer_id)
+        .where(or_(vs.end_date.is_(None), vs.end_date >= period.start - timedelta(days=1),
+                   and_(vs.id.in_(select(m.SubscriptionMapping.vendor_subscription_id))))))
+    for sub in subs:
         vendor = connections[sub.connection_id].kind
         out.vendor_sub_ids[(vendor, sub.external_id)] = sub.id
-        out.vendor_customer_ids[(vendor, customer_ext)] = customer_id
-        company = companies.get(customer_map.get(customer_id))
+        out.vendor_customer_ids[(vendor, sub.customer_ext)] = sub.customer_id
+        company = companies.get(customer_map.get(sub.customer_id))
         psa_kind = connections[company.connection_id].kind if company else "connectwise"
-        mapped_lines = [lines[i] for i in sub_lines.get(sub.id, []) if i in lines]
+        mapped_ids = sub_lines.get(sub.id, ())
+        mapped_lines = [lines[i] for i in mapped_ids if i in lines]
         product = product_map.get(products.get((sub.connection_id, sub.sku)))
         if company is None:
             state = MappingState.CUSTOMER_UNMAPPED
@@ -204,14 +194,19 @@ def load_facts(session: Session, period: BillingPeriod) -> Loaded:
         else:
             state = MappingState.MAPPED
         motion = motion_of(sub.term, sub.billing_frequency)
-        timeline, vendor_charges = _vendor_side(
-            sub, lots.get(sub.id, []), charges.get((sub.connection_id, sub.external_id), []))
+        timeline, vendor_charges = _vendor_side(sub, lots.get(sub.id, []), charges)
         price = None
         if company is not None:
             price = overrides.get((company.id, sub.sku), overrides.get((None, sub.sku)))
+        others = company_charges.get(company.id, ()) if company else ()
+        if mapped_ids and others:
+            # A one-time charge mapped to this subscription is already among its lines:
+            # listed twice it would settle the same difference twice.
+            mapped_refs = {lines[i].external_id for i in mapped_ids if i in lines}
+            others = tuple(c for c in others if c.line_id not in mapped_refs)
         out.facts.append(SubscriptionFacts(
             vendor=vendor, vendor_subscription_id=sub.external_id,
-            customer=CustomerRef(customer_ext, customer_name,
+            customer=CustomerRef(sub.customer_ext, sub.customer_name,
                                  company.external_id if company else None,
                                  company.name if company else None),
             sku=sub.sku, product_name=sub.product_name, currency=sub.currency,
@@ -219,9 +214,8 @@ def load_facts(session: Session, period: BillingPeriod) -> Loaded:
             status=sub.status, start_date=sub.start_date, end_date=sub.end_date,
             vendor_unit_cost=sub.unit_cost, vendor_list_price=sub.unit_price,
             vendor_charges=vendor_charges,
-            psa_lines=tuple(_line_facts(r, steps) for r in mapped_lines),
-            psa_one_time_charges=tuple(_line_facts(r, steps)
-                                       for r in (one_time.get(company.id, []) if company else [])),
+            psa_lines=tuple(facts_of(r) for r in mapped_lines),
+            psa_one_time_charges=others,
             customer_price=price, mapping=state, psa_kind=psa_kind,
             agreement_id=motion_map.get((company.id, motion)) if company else None,
             one_time_agreement_id=(motion_map.get((company.id, "annual-annual"))

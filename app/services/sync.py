@@ -22,6 +22,7 @@ from app.models.activity import Alert
 from app.models.connections import Connection, SyncRun
 from app.services.connections import ConnectionView, get_connection, list_connections
 from app.services.connectors import open_autotask, open_connectwise, open_pax8
+from app.services.sandboxes import sandbox_transport
 from app.services.seat_history import refresh_seat_lots
 from app.services.settings import time_zone
 from app.services.workspace import Workspace
@@ -176,8 +177,9 @@ def sync_connection(ws: Workspace, name: str, *, progress: Progress | None = Non
         if view.kind not in SYNCERS:
             raise NotImplementedError(f"syncing {view.kind} connections is not available yet")
         fetch, store = SYNCERS[view.kind]
-        job = SyncJob(ws, view, run_id, progress, cancel, transport, zone or time_zone(ws))
-        snapshot = fetch(job)
+        with sandbox_transport(ws, view, transport) as lent:
+            job = SyncJob(ws, view, run_id, progress, cancel, lent, zone or time_zone(ws))
+            snapshot = fetch(job)
         if cancel.is_set():
             raise CancelledError("cancelled")
         taken_at = clock()

@@ -81,6 +81,30 @@ class ConnectWiseSandbox(SandboxCore):
         data.seed(sandbox, companies=companies, seed=seed, today=today)
         return sandbox
 
+    def state(self) -> dict[str, Any]:
+        """The tenant's data as plain values, for `app.sync.sandbox.persist` to save."""
+        with self.lock:
+            clock = self.clock.current if isinstance(self.clock, data.TickingClock) else None
+            return {"base_path": self.base_path, "credentials": vars(self.credentials),
+                    "clock": clock, "next_id": dict(self._next_id),
+                    "companies": list(self.companies.values()),
+                    "agreements": list(self.agreements.values()),
+                    "additions": list(self.additions.values()),
+                    "catalog": list(self.catalog.values()),
+                    "write_log": [[w.method, w.path, w.body] for w in self.write_log]}
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> ConnectWiseSandbox:
+        clock = data.TickingClock(state["clock"]) if state["clock"] is not None else None
+        sandbox = cls(credentials=data.SandboxCredentials(**state["credentials"]),
+                      base_path=state["base_path"], clock=clock)
+        for table in ("companies", "agreements", "additions", "catalog"):
+            # in place: the routes hold these very dicts
+            getattr(sandbox, table).update({rec["id"]: rec for rec in state[table]})
+        sandbox._next_id = dict(state["next_id"])
+        sandbox.write_log = [WriteRecord(*entry) for entry in state["write_log"]]
+        return sandbox
+
     @property
     def base_url(self) -> str:
         return data.ORIGIN + self.base_path

@@ -88,6 +88,37 @@ class Pax8Sandbox(SandboxCore):
         sandbox.store.seed(customers, subscriptions, invoice_months)
         return sandbox
 
+    TABLES = ("companies", "products", "subscriptions", "history", "invoices", "invoice_items",
+              "usage_summaries", "usage_lines")
+
+    def state(self) -> dict[str, Any]:
+        """The tenant as plain values, for `app.sync.sandbox.persist` to save: everything a
+        restored sandbox needs to answer and change as this one would, random generator
+        included. Issued tokens are left out (they live on this process's monotonic clock)
+        and catalogue entries are named, not copied."""
+        with self.lock:
+            store = self.store
+            version, internal, gauss = store.rng.getstate()
+            return {"client_id": self.client_id, "client_secret": self.client_secret,
+                    "token_ttl": self.token_ttl, "seed_state": [version, list(internal), gauss],
+                    "today": store.today, "currency": store.currency,
+                    "catalog": {pid: item.name for pid, item in store.catalog.items()},
+                    **{table: getattr(store, table) for table in self.TABLES}}
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> Pax8Sandbox:
+        sandbox = cls(client_id=state["client_id"], client_secret=state["client_secret"],
+                      token_ttl=state["token_ttl"])
+        store = sandbox.store
+        version, internal, gauss = state["seed_state"]
+        store.rng.setstate((version, tuple(internal), gauss))
+        store.today, store.currency = state["today"], state["currency"]
+        by_name = {item.name: item for item in CATALOG}
+        store.catalog = {pid: by_name[name] for pid, name in state["catalog"].items()}
+        for table in cls.TABLES:
+            setattr(store, table, state[table])
+        return sandbox
+
     def __repr__(self) -> str:
         return (f"Pax8Sandbox(companies={len(self.store.companies)}, "
                 f"subscriptions={len(self.store.subscriptions)})")
@@ -114,6 +145,13 @@ class Pax8Sandbox(SandboxCore):
                             ) -> dict[str, Any]:
         with self.lock:
             return self.store.cancel(subscription_id, at)
+
+    def issue_invoices(self, months: int = 6) -> None:
+        """Invoice the subscriptions added so far as `seeded` does: the last `months` monthly
+        invoices, and usage lines for live usage subscriptions this month."""
+        with self.lock:
+            self.store._seed_invoices(months)
+            self.store._seed_usage()
 
     def product_id(self, product: str) -> str:
         with self.lock:

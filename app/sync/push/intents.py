@@ -91,9 +91,6 @@ def create_intent(
     Returns the intent and whether it was newly created.
     """
     key = intent_key(action, psa_account)
-    existing = session.scalar(select(PushIntent).where(PushIntent.key == key))
-    if existing is not None:
-        return view(existing), False
     payload = {
         "period": action.period,
         "effective_date": action.effective_date.isoformat() if action.effective_date else None,
@@ -102,6 +99,23 @@ def create_intent(
         "money_effect": str(action.money_effect),
         "currency": action.currency,
     }
+    existing = session.scalar(select(PushIntent).where(PushIntent.key == key))
+    if existing is not None and existing.state in (IntentState.FAILED, IntentState.CONFLICT):
+        # Known not to have landed: a new approval (after a re-sync, say) replaces what it
+        # was approved against, and the change goes back to the queue.
+        before = {"state": existing.state, "seen": existing.seen_state,
+                  "error": existing.last_error}
+        existing.seen_state, existing.desired_state = dict(action.seen), dict(action.desired)
+        existing.payload = payload
+        existing.finding_id, existing.approval_id = finding_id, approval_id
+        existing.state, existing.last_error = IntentState.PENDING, None
+        existing.updated_at = datetime.now(UTC)
+        record_audit(session, user=user, action="requeue_push", entity="push_intent",
+                     entity_id=existing.id, before=before,
+                     after={"state": existing.state, "seen": existing.seen_state})
+        return view(existing), False
+    if existing is not None:
+        return view(existing), False
     row = PushIntent(
         key=key,
         marker=marker_for(key),
