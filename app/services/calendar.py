@@ -7,6 +7,7 @@ from datetime import date
 from sqlalchemy import select
 
 from app.domain.calendar import (
+    EVENT_LABELS,
     VENDOR_RULES,
     CalendarEvent,
     EventKind,
@@ -23,6 +24,8 @@ from app.models.psa import PsaAgreement, PsaCompany
 from app.models.vendor import SeatLot, VendorCustomer, VendorInvoice, VendorSubscription
 from app.services.settings import get_setting, time_zone
 from app.services.workspace import Workspace
+
+__all__ = ["EVENT_LABELS", "CalendarEvent", "EventKind", "calendar_events"]
 
 CYCLES = {"monthly": BillingCycle.MONTHLY, "quarterly": BillingCycle.QUARTERLY,
           "semi-annual": BillingCycle.SEMI_ANNUAL, "semiannual": BillingCycle.SEMI_ANNUAL,

@@ -17,7 +17,8 @@ from app.sync.credentials import KeyringUnavailableError
 
 __all__ = ["ConnectionSetupError", "ConnectionView", "KeyringUnavailableError", "add_connection",
            "connection_view",
-           "get_connection", "get_connection_by_id", "list_connections", "remove_connection"]
+           "get_connection", "get_connection_by_id", "list_connections", "remove_connection",
+           "update_connection"]
 
 SIDES = {
     "pax8": "vendor",
@@ -68,6 +69,25 @@ def add_connection(ws: Workspace, *, name: str, kind: str, base_url: str | None,
         record_audit(s, user=user, action="add_connection", entity="connection",
                      entity_id=row.id, after={"name": name, "kind": kind, "base_url": base_url,
                                               "settings": settings})
+        return connection_view(row)
+
+
+def update_connection(ws: Workspace, name: str, *, base_url: str | None,
+                      settings: dict[str, Any], secret: str | None = None,
+                      user: str) -> ConnectionView:
+    """Change a connection's URL and settings (its name keys the keyring, so it stays); a new
+    secret, when given, replaces the stored one first: if the keyring fails, nothing changes."""
+    view = get_connection(ws, name)
+    if secret is not None:
+        credentials.store_secret(name, secret)
+    with ws.begin() as s:
+        row = s.get(Connection, view.id)
+        before = {"base_url": row.base_url, "settings": dict(row.settings)}
+        row.base_url, row.settings = base_url, dict(settings)
+        record_audit(s, user=user, action="edit_connection", entity="connection",
+                     entity_id=row.id, before=before,
+                     after={"base_url": base_url, "settings": settings,
+                            "secret": "replaced" if secret is not None else "kept"})
         return connection_view(row)
 
 

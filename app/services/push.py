@@ -21,14 +21,27 @@ from app.services.connections import (
     get_connection_by_id,
 )
 from app.services.connectors import open_autotask, open_connectwise, psa_account
+from app.services.sandboxes import sandbox_transport
 from app.services.workspace import Workspace
 from app.sync.push import engine
 from app.sync.push.autotask_adapter import AutotaskPushAdapter, entity_for
 from app.sync.push.connectwise_adapter import DEFAULT_MARKER_FIELD, ConnectWisePushAdapter
-from app.sync.push.intents import IntentState, IntentView, create_intent, list_intents
+from app.sync.push.intents import (
+    IntentState,
+    IntentView,
+    create_intent,
+    list_intents,
+    transition,
+)
 from app.sync.push.intents import retry as retry_intent
+from app.sync.push.verdict import judge
 
 Progress = Callable[[int, int, str], None]
+# Re-exported for the UI, which sees the push engine only through this module.
+DryRunLine = engine.DryRunLine
+PushOutcome = engine.PushOutcome
+
+
 def entity_of(psa_kind: str, action: PsaAction) -> str:
     """What the intent writes: a CW addition, or the Autotask entity for the action."""
     return entity_for(action.type) if psa_kind == "autotask" else "addition"
@@ -90,12 +103,14 @@ class _Adapters:
         return self.cache[intent.connection_id]
 
     def _build(self, view: ConnectionView) -> engine.PushAdapter:
+        # A sandbox connection's sandbox stays lent (and locked) until the run ends.
+        transport = self.stack.enter_context(sandbox_transport(self.ws, view, self.transport))
         if view.kind == "connectwise":
-            connector = self.stack.enter_context(open_connectwise(view, transport=self.transport))
+            connector = self.stack.enter_context(open_connectwise(view, transport=transport))
             return ConnectWisePushAdapter(
                 connector, view.settings.get("marker_field", DEFAULT_MARKER_FIELD))
         if view.kind == "autotask":
-            connector = self.stack.enter_context(open_autotask(view, transport=self.transport))
+            connector = self.stack.enter_context(open_autotask(view, transport=transport))
             return AutotaskPushAdapter(connector, charge_extra=view.settings.get("charge_fields"))
         raise ConnectionSetupError(f"pushing to {view.kind} is not available")
 
@@ -125,6 +140,23 @@ def preview(ws: Workspace, *,
         return engine.dry_run(ws.sessions, _Adapters(ws, stack, transport))
 
 
+def reread(ws: Workspace, intent_id: int, *,
+           transport: httpx.BaseTransport | None = None) -> engine.DryRunLine:
+    """The PSA line as it is now, judged against one intent in any state, sending nothing:
+    what a person resolving a CONFLICT or an UNKNOWN needs to see before deciding."""
+    with ws.begin() as s:
+        intent = {i.id: i for i in list_intents(s)}.get(intent_id)
+    if intent is None:
+        raise LookupError(f"push intent {intent_id} does not exist")
+    with ExitStack() as stack:
+        current = _Adapters(ws, stack, transport)(intent).read(intent)
+    verdict = judge(intent.action_type, intent.marker, intent.seen_state, intent.desired_state,
+                    current)
+    return engine.DryRunLine(intent, dict(current.values) if current.exists else {},
+                             dict(intent.desired_state), str(verdict.verdict), verdict.reason,
+                             True)
+
+
 def queue(ws: Workspace, states: tuple[str, ...] | None = None) -> list[IntentView]:
     with ws.begin() as s:
         return list_intents(s, states)
@@ -133,3 +165,16 @@ def queue(ws: Workspace, states: tuple[str, ...] | None = None) -> list[IntentVi
 def retry(ws: Workspace, intent_id: int, *, user: str) -> IntentView:
     with ws.begin() as s:
         return retry_intent(s, intent_id, user=user)
+
+
+def dismiss_conflict(ws: Workspace, intent_id: int, *, user: str, note: str = "") -> IntentView:
+    """A person gives up a CONFLICT (someone changed the PSA line since approval): the intent
+    becomes FAILED with their note, audited, so nothing overwrites the other edit and the
+    finding is reconciled again from the PSA's current state."""
+    with ws.begin() as s:
+        current = {i.id: i for i in list_intents(s, (IntentState.CONFLICT,))}.get(intent_id)
+        if current is None:
+            raise ValueError(f"push intent {intent_id} is not in CONFLICT")
+        reason = note.strip() or "conflict dismissed"
+        return transition(s, intent_id, IntentState.FAILED, user=user,
+                          error=f"{reason} (was: {current.last_error or 'conflict'})")

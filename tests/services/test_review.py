@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from datetime import date
 from decimal import Decimal
 
@@ -171,3 +172,22 @@ def test_reapproving_with_another_date_replaces_the_queued_change(ws):
         intents = s.scalars(select(PushIntent).order_by(PushIntent.id)).all()
         assert len(intents) == 2  # the re-approval's pair only, never four
         assert intents[0].payload["effective_date"] == "2026-03-20"
+
+
+def test_reapproval_after_a_conflict_requeues_against_the_new_state(ws):
+    [fid] = _seed(ws)
+    decide(ws, [fid], "approve", user="ann")
+    with ws.begin() as s:
+        first = s.scalars(select(PushIntent).order_by(PushIntent.id)).first()
+        first.state, first.last_error = "CONFLICT", "quantity was 10 at approval, is 11 now"
+        finding = s.get(Finding, fid)
+        finding.status = "failed"
+        actions = copy.deepcopy(finding.action["actions"])
+        actions[0]["seen"] = {"quantity": "11"}  # what the next reconcile proposes
+        finding.action = {"actions": actions}
+    decide(ws, [fid], "approve", user="ann")
+    with ws.begin() as s:
+        requeued = s.get(PushIntent, first.id)
+        assert (requeued.state, requeued.seen_state) == ("PENDING", {"quantity": "11"})
+        assert requeued.last_error is None
+        assert len(s.scalars(select(PushIntent)).all()) == 2
