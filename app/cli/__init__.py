@@ -13,14 +13,20 @@ from app import __version__
 from app.cli import (
     calendar_commands,
     connection_commands,
+    demo_commands,
+    export_commands,
+    import_commands,
+    map_commands,
     push_commands,
+    review_commands,
     sync_commands,
     workspace_commands,
 )
 from app.cli.common import CommandError
 
-GROUPS = [workspace_commands, connection_commands, sync_commands, push_commands,
-          calendar_commands]
+GROUPS = [workspace_commands, connection_commands, sync_commands, review_commands,
+          push_commands,
+          calendar_commands, map_commands, import_commands, export_commands, demo_commands]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -37,7 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: workspace.sqlite in the user data folder)",
     )
     parser.add_argument(
-        "--demo", action="store_true", help="open the demo workspace in the desktop app"
+        "--demo", action="store_true",
+        help="open the demo workspace in the desktop app (built on first use)"
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
     for group in GROUPS:

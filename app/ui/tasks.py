@@ -60,11 +60,12 @@ class _Runnable(QRunnable):
         try:
             result = self.job(report, h.cancel_event)
         except BaseException as exc:  # noqa: BLE001 - every failure reaches the user
+            h.done.set()  # a handler that asks runner.busy() must see this task as over
             h.signals.failed.emit(_message(exc), traceback.format_exc())
         else:
+            h.done.set()
             h.signals.finished.emit(result)
         finally:
-            h.done.set()
             h.signals.ended.emit()
 
 
@@ -114,6 +115,7 @@ class TaskRunner(QObject):
         self.task_ended.emit(handle)
 
     def busy(self, name: str | None = None) -> bool:
+        """True while a job (of that name) runs; false inside its own result handler."""
         return any(t.running and (name is None or t.name == name) for t in self.tasks)
 
     def cancel_all_and_wait(self, timeout_ms: int = 30_000) -> bool:
