@@ -8,6 +8,7 @@ a field says otherwise; vendor charge lines carry their own amounts.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -196,7 +197,18 @@ class PsaLineFacts:
         return self.agreement_kind is not AgreementKind.ONE_TIME
 
     def timeline(self) -> QuantityTimeline:
-        """Seats the line bills per day, between its effective and cancelled dates."""
+        """Seats the line bills per day, between its effective and cancelled dates.
+
+        Built once per line (the engine asks for it many times): the line is frozen and
+        the timeline immutable, and the cache is no field, so it is not compared or hashed.
+        """
+        cached = self.__dict__.get("_timeline")
+        if cached is None:
+            cached = self._build_timeline()
+            object.__setattr__(self, "_timeline", cached)
+        return cached
+
+    def _build_timeline(self) -> QuantityTimeline:
         first = self.effective_date or date.min
         last = self.cancelled_date
         if last is not None and last < first:
@@ -243,6 +255,9 @@ class SubscriptionFacts:
     period start to the next invoice), are what true-ups and annual or usage charges are
     matched against. `agreement_id` receives new recurring lines for the subscription's
     billing motion and `one_time_agreement_id` one-time charges (else the motion agreement).
+    `vendor_unit_cost` and `vendor_list_price` are the vendor's per seat for its billing
+    frequency (per year for A/A); `customer_price` and `psa_product_price` are per seat per
+    month, so comparing the two for an upfront subscription scales by `term_months`.
     """
 
     vendor: str
@@ -307,12 +322,27 @@ class SubscriptionFacts:
         return f"{term}/{billed}"
 
     @property
+    def term_months(self) -> int | None:
+        """The term's length in months (P1M → 1, P1Y → 12, P3Y → 36), None when unknown."""
+        match = re.fullmatch(r"P(\d+)([MY])", (self.term or "").strip().upper())
+        if match is None or int(match.group(1)) == 0:
+            return None
+        return int(match.group(1)) * (12 if match.group(2) == "Y" else 1)
+
+    @property
     def is_trial(self) -> bool:
         return "trial" in self.status.lower() or "trial" in (self.term or "").lower()
 
     @property
     def is_free(self) -> bool:
-        """Costs nothing and is priced at nothing everywhere a price is known."""
+        """Costs nothing and is priced at nothing everywhere a price is known.
+
+        A usage subscription (an Azure plan) is never free by its zero unit price: its money
+        is in its usage charges, and so is that of any subscription the vendor billed usage.
+        """
+        if self.is_usage or any(c.category is ChargeCategory.USAGE
+                                for c in self.vendor_charges):
+            return False
         if self.vendor_unit_cost is None or not self.vendor_unit_cost.is_zero():
             return False
         prices = [self.vendor_list_price, self.customer_price]
@@ -327,9 +357,17 @@ class SubscriptionFacts:
         return tuple(line for line in self.psa_lines if line.is_recurring)
 
     def one_time_charges(self) -> tuple[PsaLineFacts, ...]:
-        """Every one-time PSA charge a true-up, annual or usage charge may be matched to."""
+        """Every one-time PSA charge a true-up, annual or usage charge may be matched to,
+        once each: a charge mapped to the subscription may also be among the customer's
+        one-time charges, and listed twice it would settle the same amount twice."""
         mapped = tuple(line for line in self.psa_lines if not line.is_recurring)
-        return mapped + self.psa_one_time_charges
+        seen: set[str] = set()
+        unique = []
+        for line in mapped + self.psa_one_time_charges:
+            if line.line_id not in seen:
+                seen.add(line.line_id)
+                unique.append(line)
+        return tuple(unique)
 
     def policy_products(self) -> tuple[str, ...]:
         return tuple(ref for ref in (self.sku, self.psa_product_id) if ref)

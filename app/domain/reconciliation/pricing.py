@@ -63,25 +63,49 @@ def customer_price(facts: SubscriptionFacts, policy: BillingPolicy) -> PriceChoi
     return PriceChoice(None, f"{chosen.source}; no other price known", True)
 
 
+def _customer_price_scale(facts: SubscriptionFacts) -> tuple[int | None, str]:
+    """What a customer price (per seat per month) is multiplied by to be per vendor unit.
+
+    An upfront subscription's vendor cost and charge unit price are per seat for the whole
+    term (a year for A/A), so the monthly price is scaled by the term's months; None when
+    the term's length is unknown and no like-for-like comparison is possible.
+    """
+    if not facts.is_upfront:
+        return 1, ""
+    months = facts.term_months
+    if months is None:
+        return None, ""
+    return months, f" × {months} months of the {facts.term} term"
+
+
 def charge_factor(
     facts: SubscriptionFacts, policy: BillingPolicy, vendor_unit_price: Decimal | None
 ) -> tuple[Fraction, str]:
     """What a vendor charge amount is multiplied by to bill the customer (annual, usage).
 
-    Ratios keep the units straight: an override or a catalogue price is compared with the
-    vendor's unit price of the same kind, never mixed with a per-month figure.
+    Ratios keep the units straight: an override or a catalogue price is per seat per month,
+    so for an upfront subscription (vendor cost and unit price per seat for the whole term)
+    it is first scaled to the term, never divided by a per-term figure as it is.
     """
     markup = policy.markup
-    if facts.customer_price is not None and vendor_unit_price:
-        return (Fraction(facts.customer_price) / Fraction(vendor_unit_price),
-                f"the customer's price override {format_decimal(facts.customer_price)} per "
-                f"{format_decimal(vendor_unit_price)} of vendor price")
+    scale, scaled = _customer_price_scale(facts)
+    if facts.customer_price is not None and vendor_unit_price and scale is not None:
+        return (Fraction(facts.customer_price) * scale / Fraction(vendor_unit_price),
+                f"the customer's price override {format_decimal(facts.customer_price)}"
+                f"{scaled} per {format_decimal(vendor_unit_price)} of vendor price")
     if markup.kind is MarkupKind.COST_PLUS:
         return Fraction(markup.factor), f"markup {markup}"
     cost = facts.vendor_unit_cost
-    reference = facts.vendor_list_price if markup.kind is MarkupKind.LIST \
-        else facts.psa_product_price
+    if markup.kind is MarkupKind.LIST:  # a vendor price: the same unit as the vendor cost
+        reference, scale, scaled = facts.vendor_list_price, 1, ""
+    else:
+        reference = facts.psa_product_price
+    if reference is not None and cost and scale is not None:
+        return (Fraction(reference) * scale / Fraction(cost),
+                f"markup {markup}: {format_decimal(reference)}{scaled} per "
+                f"{format_decimal(cost)} of cost")
     if reference is not None and cost:
-        return (Fraction(reference) / Fraction(cost),
-                f"markup {markup}: {format_decimal(reference)} per {format_decimal(cost)} of cost")
+        return Fraction(1), (f"markup {markup}: the {facts.term or 'unknown'} term's length is "
+                             f"unknown, so a monthly price cannot be compared with its cost; "
+                             f"billed at vendor amount")
     return Fraction(1), f"markup {markup}: no price to scale by; billed at vendor amount"

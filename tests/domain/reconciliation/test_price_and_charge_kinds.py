@@ -81,8 +81,9 @@ def test_negative_margin_alert_can_be_turned_off():
 
 
 def annual(*charges, timeline=None, **changes):
+    changes.setdefault("vendor_unit_cost", D(216))
     return sub(timeline or lots((5, date(2024, 3, 10))), term="P1Y", billing_frequency="Annual",
-               vendor_charges=charges, vendor_unit_cost=D(216), **changes)
+               vendor_charges=charges, **changes)
 
 
 PURCHASE = VendorCharge("c1", "new", date(2024, 3, 10), date(2025, 3, 9), D(5), D(216),
@@ -136,8 +137,9 @@ def test_annual_then_charged_is_gone():
 
 
 def azure(*charges, **changes):
-    return sub(lots(), term=None, billing_frequency="Usage", vendor_unit_cost=None,
-               vendor_charges=charges, sku="AZURE", product_name="Azure plan", **changes)
+    changes.setdefault("vendor_unit_cost", None)
+    return sub(lots(), term=None, billing_frequency="Usage", vendor_charges=charges,
+               sku="AZURE", product_name="Azure plan", **changes)
 
 
 USAGE = (VendorCharge("u1", "Assess usage fee for current cycle", date(2024, 3, 1),
@@ -197,3 +199,61 @@ def test_nce_add_lines_agree_with_the_history():
     )
     billed = line(12, quantity_steps=((date(2024, 1, 1), D(10)), (date(2024, 3, 15), D(12))))
     assert kinds(run(sub(timeline, billed, vendor_charges=charges))) == []
+
+
+# --- reported bugs: one-time charges listed twice, A/A units, free usage ---------------------
+
+
+def test_a_one_time_charge_listed_twice_counts_once():
+    # The same PSA charge mapped to the subscription (psa_lines) and among the customer's
+    # one-time charges: it bills 100.00 of March's usage once, not twice.
+    billed = line(1, "100.00", None, "X1", agreement_kind="one_time",
+                  effective_date=date(2024, 4, 1), description="Azure March")
+    facts = azure(*USAGE, psa_lines=(billed,), psa_one_time_charges=(billed,))
+    assert [c.line_id for c in facts.one_time_charges()] == ["X1"]
+    finding = only(run(facts, policy=policy_of(("markup", "cost+10%"))))
+    assert finding.amount == D("35.80")  # 135.80 − 100.00, not a credit of 64.20
+
+
+def test_an_annual_charge_listed_twice_settles_once():
+    policy = policy_of(("markup", "cost+20%"))
+    proposed = only(run(annual(PURCHASE), policy=policy)).actions[0]
+    pushed = line(1, proposed.desired["unit_price"], None, "X1", agreement_kind="one_time",
+                  effective_date=proposed.effective_date, description=proposed.description)
+    result = run(annual(PURCHASE, psa_lines=(pushed,), psa_one_time_charges=(pushed,)),
+                 policy=policy)
+    assert result.findings == () and result.summary.settled == 1
+
+
+def test_annual_charge_under_a_fixed_price_scales_the_monthly_price_to_the_term():
+    # The PSA catalogue price is per seat per month (22.00); the A/A vendor cost is per seat
+    # per year (240.00). Like for like, the customer pays 22 × 12 = 264.00 a seat for the
+    # year, so 5 seats bought for a year bill 5 × 22 × 12 = 1,320.00 — not 1200 × 22/240.
+    purchase = VendorCharge("c1", "new", date(2024, 3, 10), date(2025, 3, 9), D(5), D(240),
+                            D(1200))
+    facts = annual(purchase, vendor_unit_cost=D(240), psa_product_price=D(22))
+    finding = only(run(facts))  # default markup: fixed
+    assert finding.kind is FindingKind.ANNUAL_CHARGE_MISSING
+    assert finding.amount == D("1320.00")
+    assert finding.actions[0].desired["unit_price"] == "1320.00"
+
+
+def test_annual_charge_with_a_customer_price_override_scales_to_the_term():
+    # A customer override is a monthly price too: 25.00 a month is 300.00 a seat-year.
+    purchase = VendorCharge("c1", "new", date(2024, 3, 10), date(2025, 3, 9), D(5), D(240),
+                            D(1200))
+    facts = annual(purchase, vendor_unit_cost=D(240), customer_price=D(25))
+    assert only(run(facts)).amount == D("1500.00")
+
+
+def test_a_usage_subscription_priced_at_zero_is_not_free():
+    # Azure plans carry unit cost and price 0: their money is in the usage charges.
+    usage = VendorCharge("u1", "usage", date(2024, 3, 1), date(2024, 3, 31), D(1), None,
+                         D("100.00"), is_usage=True)
+    facts = azure(usage, vendor_unit_cost=D(0), vendor_list_price=D(0), customer_price=D(0))
+    assert not facts.is_free
+    result = run(facts, policy=policy_of(("markup", "cost+10%")))
+    finding = only(result)
+    assert finding.kind is FindingKind.USAGE_CHARGE
+    assert finding.amount == D("110.00")
+    assert result.summary.skipped_non_billable == 0

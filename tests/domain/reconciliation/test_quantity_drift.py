@@ -278,3 +278,23 @@ def test_two_lines_for_one_subscription():
     assert finding.psa_line_ids == ("L1", "L2")
     assert finding.actions[0].line_ref == "L2"  # the most recently effective line
     assert finding.actions[0].desired == {"quantity": "6"}  # 12 − the 6 on L1
+
+
+def test_no_seat_plan_when_the_psa_bills_the_vendor_seats(monkeypatch):
+    from app.domain.reconciliation.kinds import seats
+
+    def no_plan(*args, **kwargs):
+        raise AssertionError("a seat plan for timelines that agree")
+
+    monkeypatch.setattr(seats, "plan_seats", no_plan)
+    result = run(sub(lots((10, date(2024, 1, 1))), line(10)))
+    assert result.findings == () and result.summary.rounding_residuals == 0
+
+
+def test_a_line_builds_its_timeline_once():
+    psa_line = line(10, quantity_steps=((date(2024, 1, 1), D(10)), (date(2024, 3, 15), D(12))))
+    assert psa_line.timeline() is psa_line.timeline()
+    assert psa_line == line(10, quantity_steps=((date(2024, 1, 1), D(10)),
+                                                (date(2024, 3, 15), D(12))))
+    assert psa_line.timeline().quantity_on(date(2024, 3, 20)) == 12
+    assert replace(psa_line, quantity_steps=()).timeline().quantity_on(date(2024, 3, 20)) == 10

@@ -118,11 +118,30 @@ def _matcher(run: Run, facts: SubscriptionFacts, policy: BillingPolicy, referenc
     return match
 
 
+def _in_step(run: Run, facts: SubscriptionFacts, psa: QuantityTimeline, reference: str
+             ) -> bool:
+    """The vendor and the PSA bill the same seats every day of the period and the day after,
+    and no one-time charge carries the finding's reference: the seat plan would price a
+    zero drift, match nothing and need no change, so it is not computed."""
+    period = run.period
+    vendor = facts.vendor_timeline
+    if vendor.quantity_on(period.end) != psa.quantity_on(period.following()):
+        return False
+    if any(not s.quantity.is_zero() for s in vendor.difference(psa).segments(period)):
+        return False
+    tag = reference.lower()
+    return not any(tag in charge.description.lower() for charge in facts.one_time_charges()
+                   if charge.line_id not in run.consumed)
+
+
 def quantity_drift(run: Run, facts: SubscriptionFacts, policy: BillingPolicy,
                    lines: tuple[PsaLineFacts, ...]) -> None:
     """Mapped PSA lines bill a different number of seats than the vendor."""
     period = run.period
     psa = total_timeline(lines)
+    reference = finding_reference(facts.vendor, facts.vendor_subscription_id, period)
+    if _in_step(run, facts, psa, reference):
+        return
     target = primary_line(lines, period)
     chosen = customer_price(facts, policy)
     price = target.unit_price if target.unit_price is not None else chosen.price
@@ -131,7 +150,6 @@ def quantity_drift(run: Run, facts: SubscriptionFacts, policy: BillingPolicy,
     line_ids = tuple(line.line_id for line in lines)
     key = finding_key(FindingKind.QUANTITY_DRIFT, facts.vendor, facts.vendor_subscription_id,
                       *line_ids)
-    reference = finding_reference(facts.vendor, facts.vendor_subscription_id, period)
     plan = plan_seats(period, policy, facts.currency, vendor=facts.vendor_timeline, psa=psa,
                       price=price, match=_matcher(run, facts, policy, reference, lines))
     if skip_or_count(run, policy, plan, key):
