@@ -1,11 +1,15 @@
-"""Test-wide setup: offscreen Qt, an in-memory keyring, and the decimal float trap."""
+"""Test-wide setup: offscreen Qt, an in-memory keyring, a throwaway log folder, and the
+decimal float trap."""
 
 from __future__ import annotations
 
 import decimal
 import os
+import tempfile
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# main() sets up the log file: tests (and their subprocesses) never write the user's log.
+os.environ.setdefault("TRUEUP_LOG_DIR", tempfile.mkdtemp(prefix="trueup-test-logs-"))
 
 import keyring  # noqa: E402
 import pytest  # noqa: E402

@@ -46,6 +46,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--demo", action="store_true",
         help="open the demo workspace in the desktop app (built on first use)"
     )
+    parser.add_argument(
+        "--self-test", action="store_true",
+        help="check this installation end to end on a temporary workspace, then exit"
+    )
+    parser.add_argument(
+        "--allow-no-keyring", action="store_true",
+        help="with --self-test: report a missing OS keyring without failing"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
     for group in GROUPS:
         group.register(sub)

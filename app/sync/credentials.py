@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 
 import keyring
 import keyring.errors
@@ -16,6 +17,21 @@ GUIDANCE = (
     "unlock a Secret Service provider (GNOME Keyring or KWallet), e.g. "
     "`sudo apt install gnome-keyring`, then sign in again."
 )
+
+
+_listeners: list[Callable[[str], None]] = []
+
+
+def on_secret_loaded(listener: Callable[[str], None]) -> None:
+    """Call `listener(secret)` for every secret stored or loaded: the log redactor registers
+    here, so a secret that later reaches a log line is masked (sync never imports services)."""
+    if listener not in _listeners:
+        _listeners.append(listener)
+
+
+def _notify(secret: str) -> None:
+    for listener in _listeners:
+        listener(secret)
 
 
 class KeyringUnavailableError(RuntimeError):
@@ -46,6 +62,7 @@ def secret_key(connection_name: str, field: str = "secret") -> str:
 
 def store_secret(connection_name: str, secret: str, field: str = "secret") -> None:
     ensure_backend()
+    _notify(secret)
     try:
         keyring.set_password(SERVICE, secret_key(connection_name, field), secret)
     except keyring.errors.KeyringError as exc:
@@ -64,6 +81,7 @@ def load_secret(connection_name: str, field: str = "secret") -> str:
             f"No secret is stored for connection {connection_name!r}; "
             "edit the connection and enter it again."
         )
+    _notify(value)
     return value
 
 

@@ -52,11 +52,14 @@ def run_gui(db: str | None = None, demo: bool = False) -> int:
     except (WorkspaceError, DemoError) as exc:
         QMessageBox.critical(None, "TrueUp", f"The workspace could not be opened.\n\n{exc}")
         return 1
+    from app.ui.crash import install_crash_reporter
     from app.ui.wiring import build_main_window
 
+    reporter = install_crash_reporter(app)  # from here on, a crash shows where the log is
     window = build_main_window(workspace)
     window.show()
     try:
         return app.exec()
     finally:
+        reporter.uninstall()
         workspace.close()

@@ -26,10 +26,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app import __version__
 from app.services.connections import list_connections
 from app.services.workspace import Workspace, WorkspaceError, describe_workspace, open_workspace
 from app.ui import theme
+from app.ui.about import AboutDialog
+from app.ui.crash import open_log_folder
 from app.ui.dashboard import DashboardPage
 from app.ui.first_run import FirstRunPage
 from app.ui.review.grid_page import ReviewPage
@@ -176,12 +177,11 @@ class MainWindow(QMainWindow):
             action.setShortcut(QKeySequence(f"Ctrl+{n}"))
             action.triggered.connect(lambda _=False, t=title: self.go_to(t))
         help_menu = self.menuBar().addMenu("&Help")
+        help_menu.addAction("Open &log folder").triggered.connect(open_log_folder)
         help_menu.addAction("&About TrueUp").triggered.connect(self._about)
 
     def _about(self) -> None:
-        QMessageBox.about(self, "About TrueUp",
-                          f"TrueUp {__version__}\n\nReconciles distributor subscriptions with "
-                          "PSA billing, and pushes the approved corrections exactly once.")
+        AboutDialog(describe_workspace(self.workspace).location, self).exec()
 
     def _fill_recent(self) -> None:
         self.recent_menu.clear()
