@@ -183,12 +183,16 @@ def _line(row: int, v: dict[str, Any], vendor: str) -> ParsedLine:
     ))
     is_usage = frequency == "Usage"
     return ParsedLine(
-        row, key, customer, v.get("customer_name"), v.get("customer_domain"), subscription,
-        sku, product, CHARGE_TYPE, start.isoformat() if start else None,
-        end.isoformat() if end else None, quantity.value, quantity.text,
-        unit_cost.text if unit_cost else None, None, None, total.text if total else None,
-        v["currency"], v.get("invoice_number"), v.get("term"), frequency, None, is_usage,
-        not is_usage, False, None, None, extra,
+        key=key, customer_id=customer, customer_name=v.get("customer_name"),
+        subscription_id=subscription, sku=sku, product_name=product, charge_type=CHARGE_TYPE,
+        charge_start=start.isoformat() if start else None,
+        charge_end=end.isoformat() if end else None, quantity_text=quantity.text,
+        unit_price=unit_cost.text if unit_cost else None, exchange_rate=None, subtotal=None,
+        total=total.text if total else None, currency=v["currency"],
+        invoice_number=v.get("invoice_number"), term=v.get("term"),
+        billing_frequency=frequency, order_date=None, is_usage=is_usage, extra=extra,
+        row=row, customer_domain=v.get("customer_domain"), quantity=quantity.value,
+        seats=not is_usage, cancels=False, subscription_start=None, subscription_end=None,
     )
 
 

@@ -25,6 +25,16 @@ def good(items: list) -> list[ParsedLine]:
     return items
 
 
+def test_the_stored_part_of_a_parsed_line_matches_the_insert_columns():
+    from app.sync.file_import.charge_store import COLUMNS
+    from app.sync.file_import.lines import STORED
+
+    renamed = {"key": "line_key", "customer_id": "customer_external_id",
+               "subscription_id": "subscription_external_id", "quantity_text": "quantity"}
+    stored = [renamed.get(name, name) for name in ParsedLine._fields[:STORED]]
+    assert stored == list(COLUMNS[2:])
+
+
 def test_the_46_reference_columns_are_known():
     assert len(RECON_COLUMNS) == 46
     assert RECON_COLUMNS[0] == "PartnerId" and RECON_COLUMNS[-1] == "PromotionID"

@@ -9,10 +9,11 @@ Measured on a 1,000,000-line recon file (bench/import_recon.py), the random sha2
 index maintenance the largest cost of the insert, so on SQLite:
 * each batch is sorted by line_key, so consecutive inserts land on neighbouring index pages;
 * the page cache is raised to 64 MB for the import (restored afterwards);
-* a bulk load (a file bigger than what the table already holds) drops the two non-unique
-  charge_lines indexes and rebuilds them at the end, inside the same transaction: SQLite
-  builds an index from sorted rows several times faster than it maintains it row by row,
-  and a rollback restores them like everything else. The unique index always stays.
+* a bulk load (a file bigger than what the table already holds) drops the subscription
+  index of charge_lines and rebuilds it at the end, inside the same transaction: SQLite
+  builds an index from sorted rows several times faster than it maintains it row by row
+  in random order, and a rollback restores it like everything else. The unique index and
+  the import_file_id index (append-only during one import) always stay.
 """
 
 from __future__ import annotations
@@ -23,9 +24,9 @@ from operator import itemgetter
 from sqlalchemy import Connection, func, select
 
 from app.models.vendor import ChargeLine
-from app.sync.file_import.lines import ParsedLine
+from app.sync.file_import.lines import STORED, ParsedLine
 
-BATCH = 50_000  # ≈ 50 MB of pending rows at most
+BATCH = 50_000  # pending rows: ≈ 50-80 MB at most, and sorted runs long enough to matter
 COLUMNS = ("connection_id", "import_file_id", "line_key", "customer_external_id",
            "customer_name", "subscription_external_id", "sku", "product_name", "charge_type",
            "charge_start", "charge_end", "quantity", "unit_price", "exchange_rate", "subtotal",
@@ -34,11 +35,11 @@ COLUMNS = ("connection_id", "import_file_id", "line_key", "customer_external_id"
 _PLACEHOLDERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
 IMPORT_CACHE_KIB = 65_536
 BYTES_PER_LINE = 400  # a conservative recon line size, to estimate a file's line count
-_BY_KEY = itemgetter(2)
+_BY_KEY = itemgetter(0)  # line_key
 
 
 class ChargeStore:
-    """Buffers parsed lines and writes them in batches; `stored()` says how many landed.
+    """Buffers parsed lines and writes them in batches; `finish()` says how many landed.
 
     ParsedLine values are already in the models' storage form (see lines.py)."""
 
@@ -51,8 +52,11 @@ class ChargeStore:
         self.pending: list[tuple[object, ...]] = []
         self.inserted: int | None = 0  # None once a driver cannot count executemany rows
         mark = placeholder(conn)
+        # The two ids are the same for every line: written into the statement (integers
+        # from our own rows), so each row binds only its own values.
         self.sql = (f"INSERT INTO charge_lines ({', '.join(COLUMNS)}) "
-                    f"VALUES ({', '.join([mark] * len(COLUMNS))}) "
+                    f"VALUES ({int(connection_id)}, {int(import_file_id)}, "
+                    f"{', '.join([mark] * (len(COLUMNS) - 2))}) "
                     "ON CONFLICT (connection_id, line_key) DO NOTHING")
         self._cache_before: int | None = None
         self._dropped: list[str] = []  # CREATE INDEX statements to run again
@@ -63,15 +67,7 @@ class ChargeStore:
                 self._drop_secondary_indexes()
 
     def add(self, line: ParsedLine) -> None:
-        (_row, key, customer, customer_name, _domain, subscription, sku, product, charge_type,
-         start, end, _quantity, quantity, unit_price, rate, subtotal, total, currency,
-         invoice, term, frequency, order_date, is_usage, _seats, _cancels, _s, _e,
-         extra) = line
-        self.pending.append((
-            self.connection_id, self.import_file_id, key, customer, customer_name,
-            subscription, sku, product, charge_type, start, end, quantity, unit_price, rate,
-            subtotal, total, currency, invoice, term, frequency, order_date, is_usage, extra,
-        ))
+        self.pending.append(line[:STORED])
         if len(self.pending) >= self.batch:
             self.flush()
 
@@ -115,10 +111,10 @@ class ChargeStore:
         rows = self.conn.exec_driver_sql(
             "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND "
             "tbl_name = 'charge_lines' AND sql IS NOT NULL").all()
-        unique = ("CREATE UNIQUE", "create unique")
         for name, statement in rows:
-            if statement.startswith(unique):
-                continue
+            compact = statement.replace(" ", "").lower()
+            if compact.startswith("createunique") or compact.endswith("(import_file_id)"):
+                continue  # the unique key stays; this file's id only appends: cheap to keep
             self.conn.exec_driver_sql(f'DROP INDEX "{name}"')
             self._dropped.append(statement)
 

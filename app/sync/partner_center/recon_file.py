@@ -228,16 +228,16 @@ def read_recon(records: Iterator[tuple[int, list[str]]], file_name: str,
             extra += f',"pricing_currency":"{pricing_currency}"'
         if rate_date and rate_date.iso != NO_DATE and rate.value != 1:
             extra += f',"exchange_rate_date":"{rate_date.iso}"'
-        yield new_line(ParsedLine, (
-            row, key, customer, cells[i_name].strip() or None,
-            cells[i_domain].strip() or None, subscription, f"{product}:{sku_id}",
+        yield new_line(ParsedLine, (  # in ParsedLine's field order
+            key, customer, cells[i_name].strip() or None, subscription, f"{product}:{sku_id}",
             cells[i_skuname].strip() or cells[i_prodname].strip() or None, charge.code,
-            start.iso, end.iso, quantity, quantity_text, eprice.text, rate.text,
+            start.iso, end.iso, quantity_text, eprice.text, rate.text,
             subtotal.text if subtotal else None, total.text if total else None, currency,
-            invoice, term, frequency, order_date.iso if order_date else None,
-            charge.is_usage, charge.seats, charge.cancels,
+            invoice, term, frequency, order_date.iso if order_date else None, charge.is_usage,
+            extra + "}",
+            row, cells[i_domain].strip() or None, quantity, charge.seats, charge.cancels,
             sub_start.iso if sub_start and sub_start.iso != NO_DATE else None,
-            sub_end.iso if sub_end and sub_end.iso != NO_DATE else None, extra + "}",
+            sub_end.iso if sub_end and sub_end.iso != NO_DATE else None,
         ))
 
 

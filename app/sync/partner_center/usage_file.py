@@ -120,9 +120,13 @@ def read_usage(records: Iterator[tuple[int, list[str]]], file_name: str,
         name = (text(cells[i_skuname]) or text(cells[i_prodname])
                 or text(cells[i_metername]))
         yield ParsedLine(
-            row, key, customer, text(cells[i_name]), text(cells[i_domain]), subscription, sku,
-            name, charge.code, used.iso, used.iso, qty.value, qty.text,
-            eprice.text if eprice else None, rate.text if rate else None, billing.text,
-            None, currency, invoice, None, "Usage", None, True, False, False, None, None,
-            extra_json(extra),
+            key=key, customer_id=customer, customer_name=text(cells[i_name]),
+            subscription_id=subscription, sku=sku, product_name=name,
+            charge_type=charge.code, charge_start=used.iso, charge_end=used.iso,
+            quantity_text=qty.text, unit_price=eprice.text if eprice else None,
+            exchange_rate=rate.text if rate else None, subtotal=billing.text, total=None,
+            currency=currency, invoice_number=invoice, term=None, billing_frequency="Usage",
+            order_date=None, is_usage=True, extra=extra_json(extra), row=row,
+            customer_domain=text(cells[i_domain]), quantity=qty.value, seats=False,
+            cancels=False, subscription_start=None, subscription_end=None,
         )
