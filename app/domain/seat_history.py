@@ -53,6 +53,15 @@ def is_ended(status: str | None) -> bool:
     return status is not None and status.strip().lower() in ENDED_STATUSES
 
 
+# Charge types that move money but state no seats (Partner Center discounts and credits
+# as the importer stores them): their quantity must never count as billed seats.
+MONEY_ONLY_CHARGE_TYPES = frozenset({"discount", "credit"})
+
+
+def states_seats(charge_type: str | None) -> bool:
+    return (charge_type or "").strip().lower() not in MONEY_ONLY_CHARGE_TYPES
+
+
 def is_seat_charge(billing_frequency: str | None, is_usage: bool) -> bool:
     frequency = (billing_frequency or "").strip().lower().replace("-", "").replace(" ", "")
     return not is_usage and frequency not in NON_SEAT_FREQUENCIES

@@ -27,7 +27,7 @@ from sqlalchemy.sql import Select
 
 from app.domain.periods import BillingPeriod
 from app.domain.reconciliation import VendorCharge
-from app.domain.seat_history import BilledLine
+from app.domain.seat_history import BilledLine, states_seats
 
 # Untyped columns: values arrive as the database stores them (text dates, decimal text).
 LINES = table("charge_lines", *(column(name) for name in (
@@ -69,7 +69,7 @@ class PeriodCharges:
              invoice, line_currency) in self.seats.get(key, ()):
             start, end = _day(start), _day(end)
             quantity, unit_price = Decimal(quantity), _number(unit_price)
-            if end is not None:
+            if end is not None and states_seats(charge_type):
                 billed.append(BilledLine(line_key, start, end, quantity, unit_price))
             if line_currency == currency:
                 amount = _number(total if total is not None else subtotal) or ZERO

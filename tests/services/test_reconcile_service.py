@@ -143,3 +143,20 @@ def test_an_approval_whose_numbers_change_is_withdrawn_and_reopened(ws):
 def test_a_bad_period_is_named(ws):
     with pytest.raises(PeriodError, match="2026-13"):
         reconcile_period(ws, "2026-13", user="ann")
+
+
+def test_a_discount_line_is_money_not_seats(ws):
+    """A Partner Center discount carries a quantity, but it must not add billed seats."""
+    from app.domain.seat_history import states_seats
+
+    assert not states_seats("discount") and not states_seats("Credit") and states_seats("new")
+    with ws.begin() as s:
+        pax8 = s.scalar(select(m.Connection).where(m.Connection.kind == "pax8"))
+        s.add(m.ChargeLine(connection_id=pax8.id, line_key="d1", customer_external_id="c1",
+                           subscription_external_id="s1", sku="E3", charge_type="discount",
+                           charge_start=date(2026, 3, 1), charge_end=date(2026, 3, 31),
+                           quantity=Decimal(10), unit_price=Decimal("-2.20"),
+                           total=Decimal("-22.00"), currency="USD"))
+    reconcile_period(ws, "2026-03", user="ann")
+    [row] = list_findings(ws, "2026-03", kind="quantity_drift")
+    assert row.amount == Decimal("24.13") and row.vendor_quantity == Decimal(12)
