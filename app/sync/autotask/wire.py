@@ -8,13 +8,12 @@ are parsed with `parse_float=Decimal` and Decimals are written back with their e
 
 from __future__ import annotations
 
-import json
-import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+from app.sync.json_wire import exact_dumps, loads, to_decimal  # noqa: F401 (re-exported)
 from app.sync.records import (
     PsaAgreementRecord,
     PsaBillingLineRecord,
@@ -22,52 +21,15 @@ from app.sync.records import (
     PsaProductRecord,
 )
 
-_MARK = "\u0000D:"
-_MARK_RE = re.compile(r'"\\u0000D:([-+0-9.eE]+)\\u0000"')
-
 # A one-time charge's line id is prefixed: charges and contract services are separate
 # id spaces, and both become billing lines of one connection.
 CHARGE_PREFIX = "charge:"
 
 
-def _mark(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        if not value.is_finite():
-            raise ValueError(f"not a finite amount: {value}")
-        return f"{_MARK}{value}\u0000"
-    if isinstance(value, datetime):
-        return format_timestamp(value)
-    if isinstance(value, date):
-        return format_date(value)
-    if isinstance(value, dict):
-        return {k: _mark(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_mark(v) for v in value]
-    if isinstance(value, float):
-        raise TypeError("floats are not allowed in Autotask bodies; use Decimal")
-    return value
-
-
 def dumps(value: Any) -> bytes:
     """JSON with Decimals as exact numbers and dates as Autotask date-times at midnight."""
-    text = json.dumps(_mark(value), separators=(",", ":"))
-    return _MARK_RE.sub(r"\1", text).encode()
-
-
-def loads(content: bytes | str) -> Any:
-    return json.loads(content, parse_float=Decimal)
-
-
-def to_decimal(value: Any) -> Decimal | None:
-    if value is None:
-        return None
-    if isinstance(value, Decimal):
-        return value
-    if isinstance(value, bool):
-        raise TypeError("a boolean is not an amount")
-    if isinstance(value, int | str):
-        return Decimal(value)
-    raise TypeError(f"cannot read {type(value).__name__} as an amount")
+    return exact_dumps(value, format_date=format_date, format_timestamp=format_timestamp,
+                       api="Autotask")
 
 
 def format_date(value: date) -> str:
