@@ -48,11 +48,20 @@ class CurrencyMismatchError(ValueError):
     """Two amounts in different currencies were added, subtracted or compared."""
 
 
+_NORMALISED: dict[str, str] = {}  # codes seen, as given → normalised (a handful per book)
+
+
 def normalise_currency(currency: str) -> str:
     """The upper-case ISO 4217 code; anything that is not three letters is refused."""
+    known = _NORMALISED.get(currency) if type(currency) is str else None
+    if known is not None:
+        return known
     if not isinstance(currency, str) or not _CURRENCY.fullmatch(currency.strip().upper()):
         raise ValueError(f"not an ISO 4217 currency code: {currency!r}")
-    return currency.strip().upper()
+    code = currency.strip().upper()
+    if len(_NORMALISED) < 1024:
+        _NORMALISED[currency] = code
+    return code
 
 
 def minor_digits(currency: str) -> int:

@@ -103,10 +103,11 @@ class QuantityTimeline:
             changes.append((lot.start, lot.quantity))
             if lot.end is not None and lot.end < date.max:
                 changes.append((lot.end + ONE_DAY, -lot.quantity))
-        return cls._from_changes(changes)
+        return cls.from_changes(changes)
 
     @classmethod
-    def _from_changes(cls, changes: Iterable[tuple[date, Decimal]]) -> QuantityTimeline:
+    def from_changes(cls, changes: Iterable[tuple[date, Decimal]]) -> QuantityTimeline:
+        """From (day, seats added that day) pairs, in any order; negative deltas remove."""
         totals: dict[date, Decimal] = {}
         for day, delta in changes:
             totals[day] = totals.get(day, Decimal(0)) + delta
@@ -117,9 +118,20 @@ class QuantityTimeline:
                 continue
             level += totals[day]
             steps.append((day, level))
-        return cls(tuple(steps))
+        return cls._canonical(tuple(steps))
 
-    def _changes(self) -> list[tuple[date, Decimal]]:
+    @classmethod
+    def _canonical(cls, steps: tuple[tuple[date, Decimal], ...]) -> QuantityTimeline:
+        """A timeline from steps already sorted and each changing the seats (as every
+        internal construction makes them): no re-validation, which the engine would pay
+        hundreds of thousands of times per run."""
+        timeline = object.__new__(cls)
+        object.__setattr__(timeline, "steps", steps)
+        object.__setattr__(timeline, "_days", tuple(day for day, _ in steps))
+        return timeline
+
+    def changes(self) -> list[tuple[date, Decimal]]:
+        """(day, seats added that day) for every step: what `from_changes` takes."""
         previous = Decimal(0)
         changes = []
         for day, level in self.steps:
@@ -130,6 +142,21 @@ class QuantityTimeline:
     def quantity_on(self, day: date) -> Decimal:
         index = bisect_right(self._days, day)
         return self.steps[index - 1][1] if index else Decimal(0)
+
+    def same_within(self, other: QuantityTimeline, start: date, end: date) -> bool:
+        """The same seats on every day from start to end inclusive."""
+        if self.quantity_on(start) != other.quantity_on(start):
+            return False
+        mine = self.steps[bisect_right(self._days, start):bisect_right(self._days, end)]
+        theirs = other.steps[bisect_right(other._days, start):bisect_right(other._days, end)]
+        return mine == theirs
+
+    def has_seats_within(self, start: date, end: date) -> bool:
+        """Seats (other than zero) on some day from start to end inclusive."""
+        if not self.quantity_on(start).is_zero():
+            return True
+        first, last = bisect_right(self._days, start), bisect_right(self._days, end)
+        return any(not level.is_zero() for _, level in self.steps[first:last])
 
     def segments(self, period: BillingPeriod) -> list[Segment]:
         """Constant runs covering the whole period, zero-seat runs included."""
@@ -146,8 +173,8 @@ class QuantityTimeline:
 
     def difference(self, other: QuantityTimeline) -> QuantityTimeline:
         """Seats in this timeline minus seats in `other`, day by day (the drift)."""
-        negated = [(day, -delta) for day, delta in other._changes()]
-        return self._from_changes(self._changes() + negated)
+        negated = [(day, -delta) for day, delta in other.changes()]
+        return self.from_changes(self.changes() + negated)
 
     def within(self, start: date, end: date) -> QuantityTimeline:
         """The same seats between start and end inclusive, and none outside."""

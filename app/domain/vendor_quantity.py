@@ -92,6 +92,25 @@ def changes_from_lots(lots: Sequence[Lot], *, live: bool, end_note: str = "") ->
     return changes
 
 
+def vendor_seats(lots: Sequence[Lot], billed_lines: Sequence[BilledLine], *, live: bool
+                 ) -> QuantityTimeline:
+    """qv(day) alone, as `vendor_timeline(...).timeline` gives it, for the engine.
+
+    Without stored lots there are no observed seats: billed lines rule the days they cover
+    and nothing is known elsewhere, so qv is the billed lines' own timeline (the common case
+    of a recon-file-only book, built without the changes and spans an explanation needs).
+    """
+    if not lots:
+        changes: list[tuple[date, Decimal]] = []
+        for line in billed_lines:
+            changes.append((line.start, line.quantity))
+            if line.end < date.max:
+                changes.append((line.end + ONE_DAY, -line.quantity))
+        return QuantityTimeline.from_changes(changes)
+    return vendor_timeline(observed_timeline(lots, live=live),
+                           changes_from_lots(lots, live=live), billed_lines).timeline
+
+
 def vendor_timeline(observed: QuantityTimeline, changes: Sequence[SeatChange],
                     billed_lines: Sequence[BilledLine]) -> VendorTimeline:
     """qv(day): the billed lines on every day they cover, the observed seats elsewhere."""

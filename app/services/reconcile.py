@@ -27,7 +27,7 @@ from app.domain.reconciliation import (
     reconcile,
 )
 from app.models.activity import PushIntent
-from app.models.audit import jsonable, record_audit
+from app.models.audit import record_audit
 from app.models.review import BillingPeriodRow, Finding
 from app.services.reconcile_facts import Loaded, load_facts
 from app.services.workspace import Workspace
@@ -102,22 +102,6 @@ def _period_row(session: Session, period: BillingPeriod) -> BillingPeriodRow:
     return row
 
 
-_PLAIN = frozenset({str, int, float, bool, type(None)})
-
-
-def _json_ready(value: object) -> object:
-    """The audit log's `jsonable`, with a fast path for the plain values an explanation is
-    mostly made of (10,000 findings carry about a million of them)."""
-    kind = type(value)
-    if kind in _PLAIN:
-        return value
-    if kind is dict:
-        return {str(k): _json_ready(v) for k, v in value.items()}  # type: ignore[attr-defined]
-    if kind is list or kind is tuple:
-        return [_json_ready(v) for v in value]  # type: ignore[attr-defined]
-    return jsonable(value)
-
-
 def _values(draft: FindingDraft, loaded: Loaded) -> dict[str, object]:
     vendor_key = (draft.vendor, draft.vendor_subscription_id or "")
     return {
@@ -139,7 +123,7 @@ def _values(draft: FindingDraft, loaded: Loaded) -> dict[str, object]:
                    "product_name": draft.product_name, "vendor": draft.vendor,
                    "vendor_subscription": draft.vendor_subscription_id,
                    "psa_lines": list(draft.psa_line_ids)},
-        "explanation": _json_ready(draft.explanation),
+        "explanation": draft.explanation,  # plain JSON already (make_draft builds it so)
         "inputs_hash": draft.inputs_hash,
     }
 
@@ -159,30 +143,38 @@ def _withdraw(session: Session, finding: Finding, user: str) -> bool:
 
 def store_findings(session: Session, period_row: BillingPeriodRow, drafts: list[FindingDraft],
                    loaded: Loaded, user: str) -> dict[str, int]:
+    """Insert new findings, update the changed ones, drop open ones that are gone.
+
+    Only the key, hash and status of the period's stored findings are read up front; the
+    few that changed or disappeared are then loaded whole, so a month-end run with
+    thousands of findings never decodes thousands of stored explanations.
+    """
     counts = {"new": 0, "changed": 0, "unchanged": 0, "reopened": 0, "resolved": 0}
-    existing = {f.key: f for f in session.scalars(
-        select(Finding).where(Finding.period_id == period_row.id))}
+    f = Finding.__table__.c
+    stored = {key: (finding_id, inputs_hash, status) for finding_id, key, inputs_hash, status
+              in session.execute(select(f.id, f.key, f.inputs_hash, f.status)
+                                 .where(f.period_id == period_row.id))}
     now = datetime.now(UTC)
     new: list[dict[str, object]] = []
+    changed: dict[int, FindingDraft] = {}
     for draft in drafts:
-        values = _values(draft, loaded)
-        finding = existing.pop(draft.key, None)
-        if finding is None:
+        known = stored.pop(draft.key, None)
+        if known is None:
             new.append({"period_id": period_row.id, "key": draft.key, "status": "open",
-                        "version": 1, "created_at": now, "updated_at": now, **values})
-            continue
-        if finding.inputs_hash == draft.inputs_hash:
-            counts["unchanged"] += 1
-            continue
-        if finding.status == "pushed":
+                        "version": 1, "created_at": now, "updated_at": now,
+                        **_values(draft, loaded)})
+        elif known[1] == draft.inputs_hash or known[2] == "pushed":
             counts["unchanged"] += 1  # what was pushed stands; its settlement shows next run
-            continue
+        else:
+            changed[known[0]] = draft
+    for finding in _whole(session, list(changed)):
+        draft = changed[finding.id]
         before = {"amount": finding.amount, "status": finding.status, "version": finding.version}
         # An approval whose numbers moved before anything was sent no longer holds; a
         # failed push (refused, or a conflict a person dismissed) is reviewed afresh.
         reopened = (finding.status == "approved" and _withdraw(session, finding, user)) or \
             finding.status == "failed"
-        for name, value in values.items():
+        for name, value in _values(draft, loaded).items():
             setattr(finding, name, value)
         if reopened:
             finding.status = "open"
@@ -194,14 +186,22 @@ def store_findings(session: Session, period_row: BillingPeriodRow, drafts: list[
                      entity_id=finding.id, before=before,
                      after={"amount": finding.amount, "status": finding.status,
                             "version": finding.version})
-    for finding in existing.values():
-        if finding.status not in KEEP_WHEN_GONE:
-            session.delete(finding)  # an open discrepancy that no longer exists
-            counts["resolved"] += 1
+    gone = [finding_id for finding_id, _, status in stored.values()
+            if status not in KEEP_WHEN_GONE]
+    for finding in _whole(session, gone):
+        session.delete(finding)  # an open discrepancy that no longer exists
+        counts["resolved"] += 1
     if new:  # one bulk insert: a month-end run creates thousands at once
-        session.execute(insert(Finding), new)
+        session.execute(insert(Finding.__table__), new)
         counts["new"] = len(new)
     return counts
+
+
+def _whole(session: Session, ids: list[int]) -> list[Finding]:
+    out: list[Finding] = []
+    for start in range(0, len(ids), 500):
+        out += session.scalars(select(Finding).where(Finding.id.in_(ids[start:start + 500])))
+    return out
 
 
 def reconcile_period(ws: Workspace, label: str, *, user: str, progress: Progress | None = None,

@@ -38,13 +38,13 @@ ZERO = Decimal(0)
 SEPARATOR = ";"
 
 
-def _day(value: Any) -> date | None:
+def day(value: Any) -> date | None:
     if value is None or isinstance(value, date):
         return value
     return date.fromisoformat(value)
 
 
-def _number(value: Any) -> Decimal | None:
+def number(value: Any) -> Decimal | None:
     return None if value is None else Decimal(value)
 
 
@@ -67,19 +67,19 @@ class PeriodCharges:
         billed, charges = [], []
         for (line_key, charge_type, start, end, quantity, unit_price, subtotal, total,
              invoice, line_currency) in self.seats.get(key, ()):
-            start, end = _day(start), _day(end)
-            quantity, unit_price = Decimal(quantity), _number(unit_price)
+            start, end = day(start), day(end)
+            quantity, unit_price = Decimal(quantity), number(unit_price)
             if end is not None and states_seats(charge_type):
                 billed.append(BilledLine(line_key, start, end, quantity, unit_price))
             if line_currency == currency:
-                amount = _number(total if total is not None else subtotal) or ZERO
+                amount = number(total if total is not None else subtotal) or ZERO
                 charges.append(VendorCharge(line_key, charge_type, start, end or start, quantity,
                                             unit_price, amount, False, invoice))
         for (charge_type, invoice, line_currency, start, end, first_key, lines, quantities,
              amounts) in self.usage.get(key, ()):
             if line_currency == currency:
                 label = f"{first_key} (+{lines - 1} usage lines)" if lines > 1 else first_key
-                charges.append(VendorCharge(label, charge_type, _day(start), _day(end),
+                charges.append(VendorCharge(label, charge_type, day(start), day(end),
                                             _sum(quantities), None, _sum(amounts), True,
                                             invoice))
         return billed, tuple(charges)
@@ -92,7 +92,7 @@ def _in_period(period: BillingPeriod):  # noqa: ANN202
                     LINES.c.charge_end.is_(None)))
 
 
-def _raw_rows(conn: Connection, query: Select) -> Any:
+def raw_rows(conn: Connection, query: Select) -> Any:
     """Rows straight from the DBAPI cursor: a million rows through SQLAlchemy's result
     objects would cost several seconds of per-row Python."""
     compiled = query.compile(conn)
@@ -116,7 +116,7 @@ def load_period_charges(session: Session, period: BillingPeriod) -> PeriodCharge
     seats = select(c.connection_id, c.subscription_external_id, c.line_key, c.charge_type,
                    c.charge_start, c.charge_end, c.quantity, c.unit_price, c.subtotal, c.total,
                    c.invoice_number, c.currency).where(_in_period(period), c.is_usage.is_(False))
-    for row in _raw_rows(conn, seats):
+    for row in raw_rows(conn, seats):
         out.seats[(row[0], row[1])].append(row[2:])
     # Grouped by the index's own order (connection, subscription): no sort. A subscription
     # whose usage comes in several currencies (never seen in practice) is grouped again by
@@ -131,7 +131,7 @@ def load_period_charges(session: Session, period: BillingPeriod) -> PeriodCharge
              .group_by(c.connection_id, c.subscription_external_id))
     mixed = []
     for (connection_id, subscription, currency, other_currency, charge_type, invoice,
-         last_invoice, start, end, first_key, lines, quantities, amounts) in _raw_rows(conn,
+         last_invoice, start, end, first_key, lines, quantities, amounts) in raw_rows(conn,
                                                                                     usage):
         if currency != other_currency:
             mixed.append((connection_id, subscription))
@@ -150,5 +150,5 @@ def load_period_charges(session: Session, period: BillingPeriod) -> PeriodCharge
                               c.connection_id == connection_id,
                               c.subscription_external_id == subscription)
                        .group_by(c.charge_type, c.invoice_number, c.currency))
-        out.usage[(connection_id, subscription)] += list(_raw_rows(conn, by_currency))
+        out.usage[(connection_id, subscription)] += list(raw_rows(conn, by_currency))
     return out

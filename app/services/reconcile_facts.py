@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
@@ -29,11 +29,12 @@ from app.domain.reconciliation import (
 )
 from app.domain.seat_history import Lot, Source, is_ended
 from app.domain.timeline import QuantityTimeline
-from app.domain.vendor_quantity import changes_from_lots, observed_timeline, vendor_timeline
+from app.domain.vendor_quantity import vendor_seats
 from app.models import entities as m
-from app.services.reconcile_charges import PeriodCharges, load_period_charges
+from app.services.reconcile_charges import day, load_period_charges, number, raw_rows
 
 ONE_TIME_WINDOW = timedelta(days=31)  # one-time charges dated up to the next invoice count
+EMPTY = QuantityTimeline()
 
 
 @dataclass
@@ -52,18 +53,40 @@ def _rows(session: Session, query) -> list[Any]:  # noqa: ANN001
     return list(session.execute(query))
 
 
-def _psa_lines(session: Session, period: BillingPeriod) -> tuple[dict[int, Any], dict[int, Any]]:
+class _Line(NamedTuple):
+    """A live PSA line with its agreement, values parsed (built for every line once)."""
+
+    id: int
+    external_id: str
+    quantity: Decimal
+    unit_price: Decimal | None
+    unit_cost: Decimal | None
+    effective_date: date | None
+    cancelled_date: date | None
+    description: str | None
+    product_external_id: str | None
+    is_one_time: bool
+    agreement: str
+    kind: str
+    company_id: int
+
+
+def _psa_lines(session: Session, period: BillingPeriod) -> tuple[dict[int, _Line],
+                                                                 dict[int, list[_Line]]]:
     """Live PSA lines by id, with their agreement's external id, kind and company."""
-    q = (select(m.PsaBillingLine.id, m.PsaBillingLine.external_id, m.PsaBillingLine.quantity,
-                m.PsaBillingLine.unit_price, m.PsaBillingLine.unit_cost,
-                m.PsaBillingLine.effective_date, m.PsaBillingLine.cancelled_date,
-                m.PsaBillingLine.description, m.PsaBillingLine.product_external_id,
-                m.PsaBillingLine.is_one_time, m.PsaAgreement.external_id.label("agreement"),
-                m.PsaAgreement.kind, m.PsaAgreement.company_id)
-         .join(m.PsaAgreement, m.PsaAgreement.id == m.PsaBillingLine.agreement_id)
-         .where(m.PsaBillingLine.missing_since.is_(None)))
-    lines = {row.id: row for row in session.execute(q)}
-    one_time: dict[int, list[Any]] = defaultdict(list)
+    bl, ag = m.PsaBillingLine, m.PsaAgreement
+    q = (select(bl.id, bl.external_id, bl.quantity, bl.unit_price, bl.unit_cost,
+                bl.effective_date, bl.cancelled_date, bl.description, bl.product_external_id,
+                bl.is_one_time, ag.external_id, ag.kind, ag.company_id)
+         .join(ag, ag.id == bl.agreement_id)
+         .where(bl.missing_since.is_(None)))
+    lines = {}
+    for (line_id, external_id, quantity, price, cost, effective, cancelled, description,
+         product, is_one_time, agreement, kind, company) in raw_rows(session.connection(), q):
+        lines[line_id] = _Line(line_id, external_id, Decimal(quantity), number(price),
+                               number(cost), day(effective), day(cancelled), description,
+                               product, bool(is_one_time), agreement, kind, company)
+    one_time: dict[int, list[_Line]] = defaultdict(list)
     window_end = period.end + ONE_TIME_WINDOW
     for row in lines.values():
         if (row.is_one_time or row.kind == "one_time") and row.effective_date and \
@@ -111,22 +134,11 @@ def _lots(session: Session) -> dict[int, list[Lot]]:
     return out
 
 
-def _vendor_side(sub: Any, lots: list[Lot], charges: PeriodCharges):  # noqa: ANN202
-    live = not is_ended(sub.status) and sub.quantity > 0
-    # Every billed seat line (monthly or a whole annual term) states seats per day.
-    billed, vendor_charges = charges.of(sub.connection_id, sub.external_id, sub.currency)
-    if not lots and not billed:
-        return QuantityTimeline(), vendor_charges
-    observed = observed_timeline(lots, live=live)
-    timeline = vendor_timeline(observed, changes_from_lots(lots, live=live), billed).timeline
-    return timeline, vendor_charges
-
-
 def load_facts(session: Session, period: BillingPeriod) -> Loaded:
     out = Loaded()
     out.rules = [PolicyRule(r.scope, r.scope_ref, r.key, r.value)
                  for r in session.scalars(select(m.PolicyRule))]
-    connections = {c.id: c for c in session.scalars(select(m.Connection))}
+    kinds = {c.id: c.kind for c in session.scalars(select(m.Connection))}
     companies = {row.id: row for row in _rows(session, select(
         m.PsaCompany.id, m.PsaCompany.external_id, m.PsaCompany.name,
         m.PsaCompany.connection_id))}
@@ -160,66 +172,79 @@ def load_facts(session: Session, period: BillingPeriod) -> Loaded:
     charges = load_period_charges(session, period)
     line_facts: dict[int, PsaLineFacts] = {}  # built once per line, shared (they are frozen)
 
-    def facts_of(row: Any) -> PsaLineFacts:
-        if row.id not in line_facts:
-            line_facts[row.id] = _line_facts(row, steps)
-        return line_facts[row.id]
+    def facts_of(row: _Line) -> PsaLineFacts:
+        facts = line_facts.get(row.id)
+        if facts is None:
+            facts = line_facts[row.id] = _line_facts(row, steps)
+        return facts
 
     company_charges = {company_id: tuple(facts_of(r) for r in rows)
                        for company_id, rows in one_time.items()}
+    # What every subscription of one customer (or with one term) shares, worked out once.
+    customers: dict[tuple[int, int | None], tuple] = {}
+    motions: dict[tuple[str | None, str | None], str] = {}
     vs, vc = m.VendorSubscription, m.VendorCustomer
-    subs = _rows(session, select(
+    subs = raw_rows(session.connection(), select(
         vs.id, vs.connection_id, vs.external_id, vs.sku, vs.product_name, vs.quantity,
         vs.unit_cost, vs.unit_price, vs.currency, vs.term, vs.billing_frequency, vs.start_date,
-        vs.end_date, vs.status, vc.external_id.label("customer_ext"),
-        vc.name.label("customer_name"), vc.id.label("customer_id"))
+        vs.end_date, vs.status, vc.external_id, vc.name, vc.id)
         .join(vc, vc.id == vs.customer_id)
         .where(or_(vs.end_date.is_(None), vs.end_date >= period.start - timedelta(days=1),
                    and_(vs.id.in_(select(m.SubscriptionMapping.vendor_subscription_id))))))
-    for sub in subs:
-        vendor = connections[sub.connection_id].kind
-        out.vendor_sub_ids[(vendor, sub.external_id)] = sub.id
-        out.vendor_customer_ids[(vendor, sub.customer_ext)] = sub.customer_id
-        company = companies.get(customer_map.get(sub.customer_id))
-        psa_kind = connections[company.connection_id].kind if company else "connectwise"
-        mapped_ids = sub_lines.get(sub.id, ())
+    for (sub_id, connection_id, external_id, sku, product_name, quantity, unit_cost,
+         list_price, currency, term, frequency, start_date, end_date, status, customer_ext,
+         customer_name, customer_id) in subs:
+        vendor = kinds[connection_id]
+        out.vendor_sub_ids[(vendor, external_id)] = sub_id
+        out.vendor_customer_ids[(vendor, customer_ext)] = customer_id
+        company_id = customer_map.get(customer_id)
+        shared = customers.get((customer_id, company_id))
+        if shared is None:
+            company = companies.get(company_id)
+            shared = customers[(customer_id, company_id)] = (
+                company,
+                CustomerRef(customer_ext, customer_name, company.external_id if company else None,
+                            company.name if company else None),
+                kinds[company.connection_id] if company else "connectwise",
+                company_charges.get(company.id, ()) if company else (),
+                motion_map.get((company.id, "annual-annual")) if company else None)
+        company, customer, psa_kind, others, one_time_agreement = shared
+        mapped_ids = sub_lines.get(sub_id, ())
         mapped_lines = [lines[i] for i in mapped_ids if i in lines]
-        product = product_map.get(products.get((sub.connection_id, sub.sku)))
+        product = product_map.get(products.get((connection_id, sku)))
         if company is None:
             state = MappingState.CUSTOMER_UNMAPPED
-        elif not mapped_lines and sub.id in pending:
+        elif not mapped_lines and sub_id in pending:
             state = MappingState.SUBSCRIPTION_UNMAPPED
         elif not mapped_lines and product is None:
             state = MappingState.SKU_UNMAPPED
         else:
             state = MappingState.MAPPED
-        motion = motion_of(sub.term, sub.billing_frequency)
-        timeline, vendor_charges = _vendor_side(sub, lots.get(sub.id, []), charges)
+        motion = motions.get((term, frequency))
+        if motion is None:
+            motion = motions[(term, frequency)] = motion_of(term, frequency)
+        # Every billed seat line (monthly or a whole annual term) states seats per day.
+        billed, vendor_charges = charges.of(connection_id, external_id, currency)
+        sub_lots = lots.get(sub_id)
+        quantity = Decimal(quantity)
+        if sub_lots or billed:
+            live = not is_ended(status) and quantity > 0
+            timeline = vendor_seats(sub_lots or (), billed, live=live)
+        else:
+            timeline = EMPTY
         price = None
-        if company is not None:
-            price = overrides.get((company.id, sub.sku), overrides.get((None, sub.sku)))
-        others = company_charges.get(company.id, ()) if company else ()
-        if mapped_ids and others:
+        if company is not None and overrides:
+            price = overrides.get((company.id, sku), overrides.get((None, sku)))
+        if mapped_lines and others:
             # A one-time charge mapped to this subscription is already among its lines:
             # listed twice it would settle the same difference twice.
-            mapped_refs = {lines[i].external_id for i in mapped_ids if i in lines}
+            mapped_refs = {line.external_id for line in mapped_lines}
             others = tuple(c for c in others if c.line_id not in mapped_refs)
         out.facts.append(SubscriptionFacts(
-            vendor=vendor, vendor_subscription_id=sub.external_id,
-            customer=CustomerRef(sub.customer_ext, sub.customer_name,
-                                 company.external_id if company else None,
-                                 company.name if company else None),
-            sku=sub.sku, product_name=sub.product_name, currency=sub.currency,
-            vendor_timeline=timeline, term=sub.term, billing_frequency=sub.billing_frequency,
-            status=sub.status, start_date=sub.start_date, end_date=sub.end_date,
-            vendor_unit_cost=sub.unit_cost, vendor_list_price=sub.unit_price,
-            vendor_charges=vendor_charges,
-            psa_lines=tuple(facts_of(r) for r in mapped_lines),
-            psa_one_time_charges=others,
-            customer_price=price, mapping=state, psa_kind=psa_kind,
-            agreement_id=motion_map.get((company.id, motion)) if company else None,
-            one_time_agreement_id=(motion_map.get((company.id, "annual-annual"))
-                                   if company else None),
-            psa_product_id=product.external_id if product else None,
-            psa_product_price=product.price if product else None))
+            vendor, external_id, customer, sku, product_name, currency, timeline, term,
+            frequency, status, day(start_date), day(end_date), number(unit_cost),
+            number(list_price), vendor_charges, tuple(facts_of(r) for r in mapped_lines),
+            others, price, state, psa_kind,
+            motion_map.get((company.id, motion)) if company else None, one_time_agreement,
+            product.external_id if product else None, product.price if product else None))
     return out

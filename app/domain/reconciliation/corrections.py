@@ -167,10 +167,11 @@ def plan_seats(
 
 def total_timeline(lines: Iterable[PsaLineFacts]) -> QuantityTimeline:
     """The seats all the lines bill together, day by day."""
-    total = QuantityTimeline()
-    for line in lines:
-        total = total.difference(QuantityTimeline().difference(line.timeline()))
-    return total
+    lines = tuple(lines)
+    if len(lines) == 1:
+        return lines[0].timeline()
+    return QuantityTimeline.from_changes(
+        change for line in lines for change in line.timeline().changes())
 
 
 def primary_line(lines: tuple[PsaLineFacts, ...], period: BillingPeriod) -> PsaLineFacts:
@@ -191,7 +192,7 @@ def last_seat_day(timeline: QuantityTimeline) -> date | None:
 
 
 def has_seats(timeline: QuantityTimeline, period: BillingPeriod) -> bool:
-    return any(not s.quantity.is_zero() for s in timeline.segments(period))
+    return timeline.has_seats_within(period.start, period.end)
 
 
 def plan_details(plan: SeatPlan, period: BillingPeriod, vendor: QuantityTimeline,

@@ -9,17 +9,24 @@ a field says otherwise; vendor charge lines carry their own amounts.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
+from functools import cached_property
+from typing import Any, TypeVar
 
 from app.domain.money import normalise_currency
 from app.domain.periods import BillingPeriod
 from app.domain.timeline import QuantityTimeline, SeatLot
 
+_T = TypeVar("_T")
+
 
 def _decimal(value: object, name: str, *, optional: bool = False) -> Decimal | None:
+    if type(value) is Decimal:  # the common case, checked first: facts are built by the 100k
+        return value
     if value is None and optional:
         return None
     if isinstance(value, bool) or not isinstance(value, Decimal | int):
@@ -28,11 +35,23 @@ def _decimal(value: object, name: str, *, optional: bool = False) -> Decimal | N
 
 
 def _day(value: object, name: str, *, optional: bool = False) -> date | None:
+    if type(value) is date:
+        return value
     if value is None and optional:
         return None
     if isinstance(value, datetime) or not isinstance(value, date):
         raise TypeError(f"{name} must be a calendar date, not {type(value).__name__}")
     return value
+
+
+def _sorted(items: Iterable[_T], key: Callable[[_T], Any]) -> tuple[_T, ...]:
+    if type(items) is tuple and len(items) < 2:  # type: ignore[arg-type]
+        return items  # type: ignore[return-value]
+    return tuple(sorted(items, key=key))
+
+
+def _line_id(line: PsaLineFacts) -> str:
+    return line.line_id
 
 
 class MappingState(StrEnum):
@@ -140,7 +159,7 @@ class VendorCharge:
         )
         object.__setattr__(self, "amount", _decimal(self.amount, "amount"))
 
-    @property
+    @cached_property
     def category(self) -> ChargeCategory:
         if self.is_usage:
             return ChargeCategory.USAGE
@@ -179,18 +198,21 @@ class PsaLineFacts:
     quantity_steps: tuple[tuple[date, Decimal], ...] = ()
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "agreement_kind", AgreementKind(self.agreement_kind))
+        if type(self.agreement_kind) is not AgreementKind:
+            object.__setattr__(self, "agreement_kind", AgreementKind(self.agreement_kind))
         object.__setattr__(self, "quantity", _decimal(self.quantity, "quantity"))
         for name in ("unit_price", "unit_cost"):
             object.__setattr__(self, name, _decimal(getattr(self, name), name, optional=True))
         _day(self.effective_date, "effective_date", optional=True)
         _day(self.cancelled_date, "cancelled_date", optional=True)
-        steps = tuple(
-            (_day(day, "quantity step"), _decimal(q, "quantity step"))
-            for day, q in self.quantity_steps
-        )
-        object.__setattr__(self, "quantity_steps", tuple(sorted(steps)))
-        object.__setattr__(self, "description", self.description or "")
+        if self.quantity_steps:
+            steps = tuple(
+                (_day(day, "quantity step"), _decimal(q, "quantity step"))
+                for day, q in self.quantity_steps
+            )
+            object.__setattr__(self, "quantity_steps", tuple(sorted(steps)))
+        if not self.description:
+            object.__setattr__(self, "description", "")
 
     @property
     def is_recurring(self) -> bool:
@@ -287,18 +309,18 @@ class SubscriptionFacts:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "currency", normalise_currency(self.currency))
-        object.__setattr__(self, "mapping", MappingState(self.mapping))
+        if type(self.mapping) is not MappingState:
+            object.__setattr__(self, "mapping", MappingState(self.mapping))
         for name in ("vendor_unit_cost", "vendor_list_price", "customer_price",
                      "psa_product_price"):
             object.__setattr__(self, name, _decimal(getattr(self, name), name, optional=True))
         if not isinstance(self.vendor_timeline, QuantityTimeline):
             raise TypeError("vendor_timeline must be a QuantityTimeline")
-        object.__setattr__(self, "vendor_charges", tuple(
-            sorted(self.vendor_charges, key=lambda c: (c.start, c.end, c.charge_id))))
-        object.__setattr__(self, "psa_lines", tuple(
-            sorted(self.psa_lines, key=lambda line: line.line_id)))
-        object.__setattr__(self, "psa_one_time_charges", tuple(
-            sorted(self.psa_one_time_charges, key=lambda line: line.line_id)))
+        object.__setattr__(self, "vendor_charges", _sorted(
+            self.vendor_charges, lambda c: (c.start, c.end, c.charge_id)))
+        object.__setattr__(self, "psa_lines", _sorted(self.psa_lines, _line_id))
+        object.__setattr__(self, "psa_one_time_charges",
+                           _sorted(self.psa_one_time_charges, _line_id))
 
     @property
     def frequency(self) -> str:
@@ -360,7 +382,14 @@ class SubscriptionFacts:
         """Every one-time PSA charge a true-up, annual or usage charge may be matched to,
         once each: a charge mapped to the subscription may also be among the customer's
         one-time charges, and listed twice it would settle the same amount twice."""
+        return self._one_time_charges
+
+    @cached_property
+    def _one_time_charges(self) -> tuple[PsaLineFacts, ...]:
         mapped = tuple(line for line in self.psa_lines if not line.is_recurring)
+        charges = self.psa_one_time_charges
+        if not mapped and len({line.line_id for line in charges}) == len(charges):
+            return charges
         seen: set[str] = set()
         unique = []
         for line in mapped + self.psa_one_time_charges:
@@ -408,8 +437,5 @@ def active_on(lines: tuple[PsaLineFacts, ...], day: date) -> tuple[PsaLineFacts,
 
 def billed_in(lines: tuple[PsaLineFacts, ...], period: BillingPeriod) -> tuple[PsaLineFacts, ...]:
     """Lines with seats on any day of the period, or on the day after it."""
-    return tuple(
-        line for line in lines
-        if not line.timeline().quantity_on(period.following()).is_zero()
-        or any(not s.quantity.is_zero() for s in line.timeline().segments(period))
-    )
+    start, following = period.start, period.following()
+    return tuple(line for line in lines if line.timeline().has_seats_within(start, following))

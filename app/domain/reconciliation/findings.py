@@ -142,19 +142,40 @@ def inputs_hash(numbers: dict[str, Any], actions: tuple[PsaAction, ...]) -> str:
             for action in actions
         ],
     }
-    text = json.dumps(jsonable(material), sort_keys=True, separators=(",", ":"))
+    try:  # the encoder converts the few non-JSON values itself: the same text, much faster
+        text = json.dumps(material, sort_keys=True, separators=(",", ":"), default=_scalar)
+    except TypeError:  # a key that is not text (a date, say): convert everything first
+        text = json.dumps(jsonable(material), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
 
 
 # --- JSON-able pieces -------------------------------------------------------------------------
 
+_PLAIN = frozenset({str, int, bool, float, type(None)})
+
+
+def _scalar(value: Any) -> Any:
+    """A date, Decimal or Fraction as `jsonable` writes it (json.dumps's `default`)."""
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return format_decimal(value)
+    if isinstance(value, Fraction):
+        return format_decimal(exact_decimal(value))
+    raise TypeError(f"not JSON-able: {type(value).__name__}")
+
 
 def jsonable(value: Any) -> Any:
     """Dates as ISO text, Decimals as exact text, Fractions as exact-or-50-digit text."""
-    if isinstance(value, dict):
+    kind = type(value)
+    if kind in _PLAIN:  # most of an explanation: checked first
+        return value
+    if kind is dict or isinstance(value, dict):
         return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
+    if kind is list or kind is tuple or isinstance(value, list | tuple):
         return [jsonable(v) for v in value]
+    if kind is Decimal:
+        return format_decimal(value)
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Decimal):

@@ -127,7 +127,7 @@ def _in_step(run: Run, facts: SubscriptionFacts, psa: QuantityTimeline, referenc
     vendor = facts.vendor_timeline
     if vendor.quantity_on(period.end) != psa.quantity_on(period.following()):
         return False
-    if any(not s.quantity.is_zero() for s in vendor.difference(psa).segments(period)):
+    if not vendor.same_within(psa, period.start, period.end):
         return False
     tag = reference.lower()
     return not any(tag in charge.description.lower() for charge in facts.one_time_charges()
