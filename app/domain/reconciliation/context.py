@@ -50,6 +50,8 @@ class Run:
     counts: Counter[str] = field(default_factory=Counter)
     skipped: list[tuple[str, str]] = field(default_factory=list)
     residual_keys: list[str] = field(default_factory=list)
+    # (customer, PSA product) pairs with usage on several subscriptions (see matching)
+    shared_usage: frozenset[tuple[str, str]] = frozenset()
 
     def add(self, draft: FindingDraft) -> None:
         """Keep the first draft for a key (an orphan line also sent as a bundle, say)."""

@@ -93,7 +93,9 @@ def reconcile(
     policy_for: PolicyFor = default_policy,
 ) -> ReconcileResult:
     run = Run(period)
-    for bundle in sorted(facts, key=lambda f: (f.vendor, f.vendor_subscription_id)):
+    bundles = sorted(facts, key=lambda f: (f.vendor, f.vendor_subscription_id))
+    run.shared_usage = _shared_usage_products(bundles)
+    for bundle in bundles:
         run.counts["subscriptions"] += 1
         policy = policy_for(bundle)
         reason = non_billable(bundle, policy)
@@ -114,6 +116,20 @@ def reconcile(
             orphan_line(run, orphan, policy)
     findings = tuple(sorted(run.drafts.values(), key=_order))
     return ReconcileResult(findings, run.summary(len(findings)))
+
+
+def _shared_usage_products(bundles: list[SubscriptionFacts]) -> frozenset[tuple[str, str]]:
+    """(customer, PSA product) pairs billed usage by more than one subscription: there a
+    same-product charge cannot tell which subscription's usage it bills."""
+    seen: set[tuple[str, str]] = set()
+    shared: set[tuple[str, str]] = set()
+    for bundle in bundles:
+        if bundle.psa_product_id is None or not (bundle.is_usage or any(
+                c.category is ChargeCategory.USAGE for c in bundle.vendor_charges)):
+            continue
+        pair = (bundle.customer.psa_id or bundle.customer.vendor_id, bundle.psa_product_id)
+        (shared if pair in seen else seen).add(pair)
+    return frozenset(shared)
 
 
 def _reconcile_bundle(run: Run, facts: SubscriptionFacts, policy: BillingPolicy) -> None:

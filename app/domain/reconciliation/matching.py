@@ -9,7 +9,9 @@ A one-time charge settles a difference when, in this order:
    in arrears, the next invoice date in advance — so a charge dated 1 April belongs to
    March, never to April too), and its amount (quantity × unit price) is within the tolerance of the
    difference still open: a charge someone entered by hand; or
-3. for usage only: every same-product charge in that window counts as usage billed.
+3. for usage only: every same-product charge in that window counts as usage billed —
+   unless several of the customer's subscriptions bill usage of that product, where a
+   charge is only matched by its reference or its amount (rules 1 and 2).
 
 Each charge is consumed by the first difference it settles (subscriptions are visited in a
 fixed order), so one charge can never settle two findings. Same-product charges in the window

@@ -170,6 +170,24 @@ def test_usage_then_charged_is_gone():
                ).findings == ()
 
 
+def test_usage_of_two_subscriptions_of_one_product_is_matched_per_subscription():
+    """A customer with two Azure plans, one already charged by hand at its exact amount:
+    that charge settles its own plan only; the other plan's usage is still to bill (before,
+    the first plan visited took every Azure charge of the customer and was credited)."""
+    first = VendorCharge("a1", "usage", date(2024, 3, 1), date(2024, 3, 31), D(1), None,
+                         D("100.00"), is_usage=True)
+    second = VendorCharge("b1", "usage", date(2024, 3, 1), date(2024, 3, 31), D(1), None,
+                          D("40.00"), is_usage=True)
+    charged = line(1, "40.00", None, "X2", agreement_kind="one_time",
+                   effective_date=date(2024, 4, 1), description="Azure March")
+    result = run(azure(first, vendor_subscription_id="A", psa_one_time_charges=(charged,)),
+                 azure(second, vendor_subscription_id="B", psa_one_time_charges=(charged,)))
+    finding = only(result)
+    assert finding.vendor_subscription_id == "A" and finding.amount == D("100.00")
+    assert [m["line_id"] for m in finding.explanation["near_misses"]] == ["X2"]
+    assert result.summary.settled == 1
+
+
 # --- vendor invoice mismatch --------------------------------------------------------------
 
 

@@ -145,9 +145,15 @@ def usage_charges(run: Run, facts: SubscriptionFacts, policy: BillingPolicy) -> 
     key = finding_key(FindingKind.USAGE_CHARGE, facts.vendor, facts.vendor_subscription_id)
     reference = finding_reference(facts.vendor, facts.vendor_subscription_id, run.period,
                                   "usage")
+    # Same-product charges in the window all count as this usage billed, unless another
+    # subscription of the customer bills usage of the same product: then only a charge
+    # carrying the reference or of the very amount is this subscription's.
+    shared = (facts.customer.psa_id or facts.customer.vendor_id,
+              facts.psa_product_id) in run.shared_usage
     matched = match_charges(run, facts.one_time_charges(), reference=reference,
-                            products=(facts.psa_product_id,), open_amount=None,
-                            tolerance=policy.tolerance, whole_window=True)
+                            products=(facts.psa_product_id,),
+                            open_amount=expected if shared else None,
+                            tolerance=policy.tolerance, whole_window=not shared)
     _bill_open_amount(
         run, facts, policy, kind=FindingKind.USAGE_CHARGE, key=key, reference=reference,
         expected=expected, matched=matched,
