@@ -12,7 +12,8 @@ import calendar
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import Enum
-from functools import cached_property
+
+from app.domain.lazy import computed_once
 
 ONE_DAY = timedelta(days=1)
 
@@ -56,11 +57,11 @@ class BillingPeriod:
     def month(cls, year: int, month: int) -> BillingPeriod:
         return cls(date(year, month, 1), date(year, month, days_in_month(year, month)))
 
-    @cached_property
+    @computed_once
     def days(self) -> int:
         return (self.end - self.start).days + 1
 
-    @cached_property
+    @computed_once
     def is_calendar_month(self) -> bool:
         return (
             self.start.day == 1
@@ -69,7 +70,7 @@ class BillingPeriod:
             and is_month_end(self.end)
         )
 
-    @cached_property
+    @computed_once
     def label(self) -> str:
         """'2024-03' for a calendar month, otherwise '2024-01-01..2024-03-31'."""
         if self.is_calendar_month:

@@ -18,6 +18,7 @@ from fractions import Fraction
 from typing import NamedTuple
 
 from app.domain.daycount import DayCount, DayCountConvention, exact_decimal, is_terminating
+from app.domain.lazy import computed_once
 from app.domain.money import (
     DEFAULT_ROUNDING,
     Money,
@@ -185,7 +186,19 @@ class QuantityTimeline:
 
     def integral(self, period: BillingPeriod) -> Decimal:
         """Seat-days over the period, exactly."""
-        return sum((s.quantity * s.days for s in self.segments(period)), Decimal(0))
+        return self.seat_days(period.start, period.end)
+
+    def seat_days(self, start: date, end: date) -> Decimal:
+        """Seat-days from start to end inclusive, exactly."""
+        level = self.quantity_on(start)
+        total = Decimal(0)
+        day = start
+        for step_day, quantity in self.steps[bisect_right(self._days, start):]:
+            if step_day > end:
+                break
+            total += level * (step_day - day).days
+            day, level = step_day, quantity
+        return total + level * ((end - day).days + 1)
 
     def explain_charge(
         self,
@@ -295,7 +308,7 @@ class ChargeLine:
     unit_rounded: Money | None
     rounded: Money
 
-    @property
+    @computed_once
     def unrounded(self) -> Decimal:
         return exact_decimal(self.exact)
 
@@ -325,11 +338,11 @@ class ChargeBreakdown:
     rule: RoundingRule
     lines: tuple[ChargeLine, ...]
 
-    @property
+    @computed_once
     def total(self) -> Money:
         return Money.total([line.rounded for line in self.lines], self.currency)
 
-    @property
+    @computed_once
     def exact_total(self) -> Fraction:
         return sum((line.exact for line in self.lines), Fraction(0))
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import Text, column, insert, select, table
 from sqlalchemy.orm import Session
 
 from app.domain.actions import action_to_dict
@@ -79,10 +79,14 @@ def shared_policy_resolver(rules: list[PolicyRule]) -> PolicyFor:
         named.get(str(rule.scope), set()).add(rule.scope_ref)
     resolved: dict[tuple, BillingPolicy] = {}
 
+    vendors, customers, products = named["vendor"], named["customer"], named["product"]
+
     def policy_for(subject: SubscriptionFacts | OrphanPsaLine) -> BillingPolicy:
-        refs = (subject.vendor if subject.vendor in named["vendor"] else None,
-                tuple(r for r in subject.customer.policy_refs if r in named["customer"]),
-                tuple(r for r in subject.policy_products() if r in named["product"]),
+        refs = (subject.vendor if subject.vendor in vendors else None,
+                tuple(r for r in subject.customer.policy_refs if r in customers)
+                if customers else (),
+                tuple(r for r in subject.policy_products() if r in products)
+                if products else (),
                 subject.psa_kind)
         policy = resolved.get(refs)
         if policy is None:
@@ -123,7 +127,7 @@ def _values(draft: FindingDraft, loaded: Loaded) -> dict[str, object]:
                    "product_name": draft.product_name, "vendor": draft.vendor,
                    "vendor_subscription": draft.vendor_subscription_id,
                    "psa_lines": list(draft.psa_line_ids)},
-        "explanation": draft.explanation,  # plain JSON already (make_draft builds it so)
+        "explanation": draft.explanation_json,  # JSON text: see _NEW_FINDINGS
         "inputs_hash": draft.inputs_hash,
     }
 
@@ -176,6 +180,7 @@ def store_findings(session: Session, period_row: BillingPeriodRow, drafts: list[
             finding.status == "failed"
         for name, value in _values(draft, loaded).items():
             setattr(finding, name, value)
+        finding.explanation = draft.explanation
         if reopened:
             finding.status = "open"
             counts["reopened"] += 1
@@ -192,9 +197,16 @@ def store_findings(session: Session, period_row: BillingPeriodRow, drafts: list[
         session.delete(finding)  # an open discrepancy that no longer exists
         counts["resolved"] += 1
     if new:  # one bulk insert: a month-end run creates thousands at once
-        session.execute(insert(Finding.__table__), new)
+        session.execute(insert(_NEW_FINDINGS), new)
         counts["new"] = len(new)
     return counts
+
+
+# The findings table for bulk inserts, its explanation column taking the JSON text the engine
+# already encoded (the ORM column would encode it again, as one JSON string).
+_NEW_FINDINGS = table("findings", *(
+    column(c.name, Text() if c.name == "explanation" else c.type)
+    for c in Finding.__table__.columns))
 
 
 def _whole(session: Session, ids: list[int]) -> list[Finding]:

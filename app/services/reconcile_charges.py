@@ -10,18 +10,23 @@ meter per day). Loading them costs what the engine needs and no more:
   amount; its amount is summed exactly here from the group's decimal texts (SQL SUM would
   go through float). The finding then explains "N usage lines" (their first line, dates
   and invoices) rather than carrying every daily line, which charge_lines still holds.
+
+The usage GROUP BY is the biggest single read of a reconciliation. `UsageRead` runs it on a
+second SQLite connection in a background thread while the caller loads everything else:
+SQLite works without holding Python's lock, so on two cores it costs almost no wall time.
 """
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import and_, column, func, or_, select, table
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
@@ -31,11 +36,12 @@ from app.domain.seat_history import BilledLine, states_seats
 
 # Untyped columns: values arrive as the database stores them (text dates, decimal text).
 LINES = table("charge_lines", *(column(name) for name in (
-    "connection_id", "subscription_external_id", "line_key", "charge_type", "charge_start",
-    "charge_end", "quantity", "unit_price", "subtotal", "total", "is_usage", "invoice_number",
-    "currency")))
+    "id", "connection_id", "subscription_external_id", "line_key", "charge_type",
+    "charge_start", "charge_end", "quantity", "unit_price", "subtotal", "total", "is_usage",
+    "invoice_number", "currency")))
 ZERO = Decimal(0)
 SEPARATOR = ";"
+Key = tuple[int, str]  # (connection id, vendor subscription id)
 
 
 def day(value: Any) -> date | None:
@@ -52,46 +58,6 @@ def _sum(texts: str | None) -> Decimal:
     return sum(map(Decimal, texts.split(SEPARATOR)), ZERO) if texts else ZERO
 
 
-@dataclass
-class PeriodCharges:
-    """Seat lines as raw rows, and usage groups, per (connection, subscription)."""
-
-    seats: dict[tuple[int, str], list[tuple]] = field(default_factory=lambda: defaultdict(list))
-    usage: dict[tuple[int, str], list[tuple]] = field(default_factory=lambda: defaultdict(list))
-
-    def of(self, connection_id: int, subscription: str, currency: str
-           ) -> tuple[list[BilledLine], tuple[VendorCharge, ...]]:
-        """The subscription's billed seat lines (every currency: seats are seats) and its
-        charges in the subscription's currency."""
-        key = (connection_id, subscription)
-        billed, charges = [], []
-        for (line_key, charge_type, start, end, quantity, unit_price, subtotal, total,
-             invoice, line_currency) in self.seats.get(key, ()):
-            start, end = day(start), day(end)
-            quantity, unit_price = Decimal(quantity), number(unit_price)
-            if end is not None and states_seats(charge_type):
-                billed.append(BilledLine(line_key, start, end, quantity, unit_price))
-            if line_currency == currency:
-                amount = number(total if total is not None else subtotal) or ZERO
-                charges.append(VendorCharge(line_key, charge_type, start, end or start, quantity,
-                                            unit_price, amount, False, invoice))
-        for (charge_type, invoice, line_currency, start, end, first_key, lines, quantities,
-             amounts) in self.usage.get(key, ()):
-            if line_currency == currency:
-                label = f"{first_key} (+{lines - 1} usage lines)" if lines > 1 else first_key
-                charges.append(VendorCharge(label, charge_type, day(start), day(end),
-                                            _sum(quantities), None, _sum(amounts), True,
-                                            invoice))
-        return billed, tuple(charges)
-
-
-def _in_period(period: BillingPeriod):  # noqa: ANN202
-    return and_(LINES.c.subscription_external_id.is_not(None),
-                LINES.c.charge_start <= period.end.isoformat(),
-                or_(LINES.c.charge_end >= period.start.isoformat(),
-                    LINES.c.charge_end.is_(None)))
-
-
 def raw_rows(conn: Connection, query: Select) -> Any:
     """Rows straight from the DBAPI cursor: a million rows through SQLAlchemy's result
     objects would cost several seconds of per-row Python."""
@@ -104,51 +70,173 @@ def raw_rows(conn: Connection, query: Select) -> Any:
     return cursor
 
 
+def _in_period(period: BillingPeriod):  # noqa: ANN202
+    return and_(LINES.c.subscription_external_id.is_not(None),
+                LINES.c.charge_start <= period.end.isoformat(),
+                or_(LINES.c.charge_end >= period.start.isoformat(),
+                    LINES.c.charge_end.is_(None)))
+
+
 def _concat(conn: Connection, value: Any) -> Any:
     if conn.dialect.name == "postgresql":
         return func.string_agg(value, SEPARATOR)
     return func.group_concat(value, SEPARATOR)
 
 
-def load_period_charges(session: Session, period: BillingPeriod) -> PeriodCharges:
-    """Charge lines that touch the period (ix_charge_lines_subscription serves the range)."""
-    conn, c, out = session.connection(), LINES.c, PeriodCharges()
-    seats = select(c.connection_id, c.subscription_external_id, c.line_key, c.charge_type,
-                   c.charge_start, c.charge_end, c.quantity, c.unit_price, c.subtotal, c.total,
-                   c.invoice_number, c.currency).where(_in_period(period), c.is_usage.is_(False))
-    for row in raw_rows(conn, seats):
-        out.seats[(row[0], row[1])].append(row[2:])
-    # Grouped by the index's own order (connection, subscription): no sort. A subscription
-    # whose usage comes in several currencies (never seen in practice) is grouped again by
-    # currency, because amounts in two currencies are never added.
-    usage = (select(c.connection_id, c.subscription_external_id, func.min(c.currency),
-                    func.max(c.currency), func.min(c.charge_type), func.min(c.invoice_number),
-                    func.max(c.invoice_number), func.min(c.charge_start),
-                    func.max(func.coalesce(c.charge_end, c.charge_start)),
-                    func.min(c.line_key), func.count(), _concat(conn, c.quantity),
-                    _concat(conn, func.coalesce(c.total, c.subtotal)))
-             .where(_in_period(period), c.is_usage.is_(True))
-             .group_by(c.connection_id, c.subscription_external_id))
-    mixed = []
+# --- seat lines --------------------------------------------------------------------------------
+
+
+class SeatCharges:
+    """A period's seat (non-usage) charge lines as raw rows, per subscription."""
+
+    def __init__(self, session: Session, period: BillingPeriod) -> None:
+        conn, c = session.connection(), LINES.c
+        self.rows: dict[Key, list[tuple]] = defaultdict(list)
+        query = select(c.connection_id, c.subscription_external_id, c.line_key, c.charge_type,
+                       c.charge_start, c.charge_end, c.quantity, c.unit_price, c.subtotal,
+                       c.total, c.invoice_number, c.currency
+                       ).where(_in_period(period), c.is_usage.is_(False))
+        for row in raw_rows(conn, query):
+            self.rows[(row[0], row[1])].append(row[2:])
+
+    def of(self, connection_id: int, subscription: str, currency: str
+           ) -> tuple[list[BilledLine], list[VendorCharge]]:
+        """The subscription's billed seat lines (every currency: seats are seats) and its
+        seat charges in the subscription's currency."""
+        billed, charges = [], []
+        for (line_key, charge_type, start, end, quantity, unit_price, subtotal, total,
+             invoice, line_currency) in self.rows.get((connection_id, subscription), ()):
+            start, end = day(start), day(end)
+            quantity, unit_price = Decimal(quantity), number(unit_price)
+            if end is not None and states_seats(charge_type):
+                billed.append(BilledLine(line_key, start, end, quantity, unit_price))
+            if line_currency == currency:
+                amount = number(total if total is not None else subtotal) or ZERO
+                charges.append(VendorCharge(line_key, charge_type, start, end or start, quantity,
+                                            unit_price, amount, False, invoice))
+        return billed, charges
+
+
+# --- usage lines -------------------------------------------------------------------------------
+
+
+def _usage_groups(conn: Connection, period: BillingPeriod) -> Select:
+    # Grouped by the index's own order (connection, subscription): no sort.
+    c = LINES.c
+    return (select(c.connection_id, c.subscription_external_id, func.min(c.currency),
+                   func.max(c.currency), func.min(c.charge_type), func.min(c.invoice_number),
+                   func.max(c.invoice_number), func.min(c.charge_start),
+                   func.max(func.coalesce(c.charge_end, c.charge_start)),
+                   func.min(c.line_key), func.count(), _concat(conn, c.quantity),
+                   _concat(conn, func.coalesce(c.total, c.subtotal)))
+            .where(_in_period(period), c.is_usage.is_(True))
+            .group_by(c.connection_id, c.subscription_external_id))
+
+
+def _by_currency(conn: Connection, period: BillingPeriod, key: Key) -> Select:
+    """A subscription whose usage comes in several currencies (never seen in practice) is
+    grouped again by currency, because amounts in two currencies are never added."""
+    c = LINES.c
+    return (select(c.charge_type, c.invoice_number, c.currency, func.min(c.charge_start),
+                   func.max(func.coalesce(c.charge_end, c.charge_start)),
+                   func.min(c.line_key), func.count(), _concat(conn, c.quantity),
+                   _concat(conn, func.coalesce(c.total, c.subtotal)))
+            .where(_in_period(period), c.is_usage.is_(True), c.connection_id == key[0],
+                   c.subscription_external_id == key[1])
+            .group_by(c.charge_type, c.invoice_number, c.currency))
+
+
+def _summed(rows: Iterable[tuple]) -> list[tuple[Key, tuple | None]]:
+    """Usage groups with their quantities and amounts added up exactly; a group whose lines
+    come in two currencies is returned as None, to be split by currency."""
+    out: list[tuple[Key, tuple | None]] = []
     for (connection_id, subscription, currency, other_currency, charge_type, invoice,
-         last_invoice, start, end, first_key, lines, quantities, amounts) in raw_rows(conn,
-                                                                                    usage):
+         last_invoice, start, end, first_key, lines, quantities, amounts) in rows:
         if currency != other_currency:
-            mixed.append((connection_id, subscription))
+            out.append(((connection_id, subscription), None))
             continue
         if invoice != last_invoice:
             invoice = f"{invoice}..{last_invoice}"
-        out.usage[(connection_id, subscription)].append(
-            (charge_type, invoice, currency, start, end, first_key, lines, quantities, amounts))
-    for connection_id, subscription in mixed:
-        by_currency = (select(c.charge_type, c.invoice_number, c.currency,
-                              func.min(c.charge_start),
-                              func.max(func.coalesce(c.charge_end, c.charge_start)),
-                              func.min(c.line_key), func.count(), _concat(conn, c.quantity),
-                              _concat(conn, func.coalesce(c.total, c.subtotal)))
-                       .where(_in_period(period), c.is_usage.is_(True),
-                              c.connection_id == connection_id,
-                              c.subscription_external_id == subscription)
-                       .group_by(c.charge_type, c.invoice_number, c.currency))
-        out.usage[(connection_id, subscription)] += list(raw_rows(conn, by_currency))
+        out.append(((connection_id, subscription), (
+            charge_type, invoice, currency, start, end, first_key, lines, _sum(quantities),
+            _sum(amounts))))
     return out
+
+
+def _fingerprint(cursor: Any) -> tuple:
+    """Changes whenever charge lines are added or removed (they are never edited in place):
+    two reads with the same fingerprint saw the same lines."""
+    cursor.execute("SELECT count(*), max(id) FROM charge_lines")
+    return tuple(cursor.fetchone())
+
+
+class UsageRead:
+    """The period's usage grouped per subscription, read in the background on SQLite files.
+
+    The background read has a snapshot of its own (one read transaction for its rows and
+    its fingerprint); `groups` compares that fingerprint with the caller's connection and
+    reads again there when a sync added or removed charge lines in between.
+    """
+
+    def __init__(self, session: Session, period: BillingPeriod, *, background: bool = True
+                 ) -> None:
+        self.period = period
+        self._rows: list[tuple[Key, tuple | None]] | None = None
+        self._fingerprint: tuple | None = None
+        self._error: BaseException | None = None
+        self._thread: threading.Thread | None = None
+        bind = session.get_bind()
+        if background and isinstance(bind, Engine) and bind.dialect.name == "sqlite" and \
+                bind.url.database not in (None, "", ":memory:"):
+            self._thread = threading.Thread(target=self._read, args=(bind,), daemon=True,
+                                            name="trueup-usage-read")
+            self._thread.start()
+
+    def _read(self, bind: Engine) -> None:
+        try:
+            with bind.connect() as conn:
+                compiled = _usage_groups(conn, self.period).compile(conn)
+            params = tuple(compiled.params[name] for name in compiled.positiontup or ())
+            raw = bind.raw_connection()
+            try:
+                cursor = raw.cursor()
+                cursor.execute("BEGIN")  # one snapshot for the fingerprint and the rows
+                self._fingerprint = _fingerprint(cursor)
+                cursor.execute(str(compiled), params)
+                rows = cursor.fetchall()
+            finally:
+                raw.rollback()
+                raw.close()
+            self._rows = _summed(rows)
+        except BaseException as exc:  # noqa: BLE001 - re-read on the caller's connection
+            self._error = exc
+
+    def groups(self, session: Session) -> dict[Key, list[tuple]]:
+        """(charge type, invoice, currency, start, end, first line key, lines, quantity,
+        amount) per usage group, per subscription."""
+        conn = session.connection()
+        rows = None
+        if self._thread is not None:
+            self._thread.join()
+            if self._error is None and \
+                    self._fingerprint == _fingerprint(conn.connection.cursor()):
+                rows = self._rows
+        if rows is None:
+            rows = _summed(raw_rows(conn, _usage_groups(conn, self.period)))
+        out: dict[Key, list[tuple]] = defaultdict(list)
+        for key, group in rows:
+            if group is not None:
+                out[key].append(group)
+            else:
+                out[key] += [(*row[:7], _sum(row[7]), _sum(row[8]))
+                             for row in raw_rows(conn, _by_currency(conn, self.period, key))]
+        return out
+
+
+def usage_charges(groups: list[tuple], currency: str) -> list[VendorCharge]:
+    """One subscription's usage groups in its currency, as one charge each."""
+    return [VendorCharge(f"{first_key} (+{lines - 1} usage lines)" if lines > 1 else first_key,
+                         charge_type, day(start), day(end), quantity, None, amount, True,
+                         invoice)
+            for (charge_type, invoice, line_currency, start, end, first_key, lines, quantity,
+                 amount) in groups if line_currency == currency]

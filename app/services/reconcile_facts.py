@@ -31,7 +31,14 @@ from app.domain.seat_history import Lot, Source, is_ended
 from app.domain.timeline import QuantityTimeline
 from app.domain.vendor_quantity import vendor_seats
 from app.models import entities as m
-from app.services.reconcile_charges import day, load_period_charges, number, raw_rows
+from app.services.reconcile_charges import (
+    SeatCharges,
+    UsageRead,
+    day,
+    number,
+    raw_rows,
+    usage_charges,
+)
 
 ONE_TIME_WINDOW = timedelta(days=31)  # one-time charges dated up to the next invoice count
 EMPTY = QuantityTimeline()
@@ -136,6 +143,7 @@ def _lots(session: Session) -> dict[int, list[Lot]]:
 
 def load_facts(session: Session, period: BillingPeriod) -> Loaded:
     out = Loaded()
+    usage = UsageRead(session, period)  # the biggest read, on another core meanwhile
     out.rules = [PolicyRule(r.scope, r.scope_ref, r.key, r.value)
                  for r in session.scalars(select(m.PolicyRule))]
     kinds = {c.id: c.kind for c in session.scalars(select(m.Connection))}
@@ -169,7 +177,7 @@ def load_facts(session: Session, period: BillingPeriod) -> Loaded:
     out.psa_line_ids = {row.external_id: row.id for row in lines.values()}
     steps = _quantity_steps(session)
     lots = _lots(session)
-    charges = load_period_charges(session, period)
+    seats = SeatCharges(session, period)
     line_facts: dict[int, PsaLineFacts] = {}  # built once per line, shared (they are frozen)
 
     def facts_of(row: _Line) -> PsaLineFacts:
@@ -183,6 +191,7 @@ def load_facts(session: Session, period: BillingPeriod) -> Loaded:
     # What every subscription of one customer (or with one term) shares, worked out once.
     customers: dict[tuple[int, int | None], tuple] = {}
     motions: dict[tuple[str | None, str | None], str] = {}
+    pending_facts: list[tuple[tuple[int, str], list[Any]]] = []
     vs, vc = m.VendorSubscription, m.VendorCustomer
     subs = raw_rows(session.connection(), select(
         vs.id, vs.connection_id, vs.external_id, vs.sku, vs.product_name, vs.quantity,
@@ -224,7 +233,7 @@ def load_facts(session: Session, period: BillingPeriod) -> Loaded:
         if motion is None:
             motion = motions[(term, frequency)] = motion_of(term, frequency)
         # Every billed seat line (monthly or a whole annual term) states seats per day.
-        billed, vendor_charges = charges.of(connection_id, external_id, currency)
+        billed, vendor_charges = seats.of(connection_id, external_id, currency)
         sub_lots = lots.get(sub_id)
         quantity = Decimal(quantity)
         if sub_lots or billed:
@@ -240,11 +249,18 @@ def load_facts(session: Session, period: BillingPeriod) -> Loaded:
             # listed twice it would settle the same difference twice.
             mapped_refs = {line.external_id for line in mapped_lines}
             others = tuple(c for c in others if c.line_id not in mapped_refs)
-        out.facts.append(SubscriptionFacts(
+        pending_facts.append(((connection_id, external_id), [
             vendor, external_id, customer, sku, product_name, currency, timeline, term,
             frequency, status, day(start_date), day(end_date), number(unit_cost),
             number(list_price), vendor_charges, tuple(facts_of(r) for r in mapped_lines),
             others, price, state, psa_kind,
             motion_map.get((company.id, motion)) if company else None, one_time_agreement,
-            product.external_id if product else None, product.price if product else None))
+            product.external_id if product else None, product.price if product else None]))
+    # Only now wait for the usage groups, read meanwhile; they join their subscriptions.
+    usage_groups = usage.groups(session)
+    for key, values in pending_facts:
+        groups = usage_groups.get(key)
+        if groups:
+            values[14] = values[14] + usage_charges(groups, values[5])
+        out.facts.append(SubscriptionFacts(*values))
     return out

@@ -24,8 +24,8 @@ from app.domain.reconciliation.findings import (
     FindingKind,
     ReconcileSummary,
     StatusSuggestion,
+    explanation_json,
     inputs_hash,
-    jsonable,
     period_json,
 )
 
@@ -202,7 +202,7 @@ def make_draft(
         "period": period_json(period),
         "currency": subject.currency,
         "amount": format_decimal(parts.amount),
-        **jsonable(parts.details),
+        **parts.details,
         "policy": policy.describe(parts.policy_keys),
         "actions": [describe_action(action) for action in parts.actions],
     }
@@ -235,7 +235,7 @@ def make_draft(
         amount=parts.amount,
         actions=parts.actions,
         status=parts.status,
-        explanation=explanation,
+        explanation_json=explanation_json(explanation),
         inputs_hash=inputs_hash(numbers, parts.actions),
         reference=parts.reference,
         psa_line_ids=parts.psa_line_ids,

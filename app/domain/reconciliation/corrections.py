@@ -177,6 +177,8 @@ def total_timeline(lines: Iterable[PsaLineFacts]) -> QuantityTimeline:
 def primary_line(lines: tuple[PsaLineFacts, ...], period: BillingPeriod) -> PsaLineFacts:
     """The line a quantity change goes to: billing after the period (else at its end), the
     most recently effective, then the highest id, so the choice is stable."""
+    if len(lines) == 1:
+        return lines[0]
     for day in (period.following(), period.end):
         live = [line for line in lines if not line.timeline().quantity_on(day).is_zero()]
         if live:

@@ -25,7 +25,6 @@ from app.domain.periods import BillingPeriod
 from app.domain.policy import BillingPolicy, PolicyRule, resolve_policy
 from app.domain.reconciliation.context import Run
 from app.domain.reconciliation.facts import (
-    ChargeCategory,
     MappingState,
     OrphanPsaLine,
     SubscriptionFacts,
@@ -124,8 +123,7 @@ def _shared_usage_products(bundles: list[SubscriptionFacts]) -> frozenset[tuple[
     seen: set[tuple[str, str]] = set()
     shared: set[tuple[str, str]] = set()
     for bundle in bundles:
-        if bundle.psa_product_id is None or not (bundle.is_usage or any(
-                c.category is ChargeCategory.USAGE for c in bundle.vendor_charges)):
+        if bundle.psa_product_id is None or not bundle.has_usage:
             continue
         pair = (bundle.customer.psa_id or bundle.customer.vendor_id, bundle.psa_product_id)
         (shared if pair in seen else seen).add(pair)
@@ -134,7 +132,7 @@ def _shared_usage_products(bundles: list[SubscriptionFacts]) -> frozenset[tuple[
 
 def _reconcile_bundle(run: Run, facts: SubscriptionFacts, policy: BillingPolicy) -> None:
     period = run.period
-    if facts.is_usage or any(c.category is ChargeCategory.USAGE for c in facts.vendor_charges):
+    if facts.has_usage:
         usage_charges(run, facts, policy)
     if facts.is_usage:
         return

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from functools import cached_property
 from typing import Any, TypeVar
 
+from app.domain.lazy import computed_once
 from app.domain.money import normalise_currency
 from app.domain.periods import BillingPeriod
 from app.domain.timeline import QuantityTimeline, SeatLot
@@ -159,7 +159,7 @@ class VendorCharge:
         )
         object.__setattr__(self, "amount", _decimal(self.amount, "amount"))
 
-    @cached_property
+    @computed_once
     def category(self) -> ChargeCategory:
         if self.is_usage:
             return ChargeCategory.USAGE
@@ -322,13 +322,19 @@ class SubscriptionFacts:
         object.__setattr__(self, "psa_one_time_charges",
                            _sorted(self.psa_one_time_charges, _line_id))
 
-    @property
+    @computed_once
     def frequency(self) -> str:
         return (self.billing_frequency or "").strip().lower()
 
-    @property
+    @computed_once
     def is_usage(self) -> bool:
         return self.frequency == "usage"
+
+    @computed_once
+    def has_usage(self) -> bool:
+        """A usage subscription, or one the vendor billed usage charges."""
+        return self.is_usage or any(c.category is ChargeCategory.USAGE
+                                    for c in self.vendor_charges)
 
     @property
     def is_upfront(self) -> bool:
@@ -362,10 +368,9 @@ class SubscriptionFacts:
         A usage subscription (an Azure plan) is never free by its zero unit price: its money
         is in its usage charges, and so is that of any subscription the vendor billed usage.
         """
-        if self.is_usage or any(c.category is ChargeCategory.USAGE
-                                for c in self.vendor_charges):
-            return False
         if self.vendor_unit_cost is None or not self.vendor_unit_cost.is_zero():
+            return False
+        if self.has_usage:
             return False
         prices = [self.vendor_list_price, self.customer_price]
         prices += [line.unit_price for line in self.psa_lines]
@@ -384,7 +389,7 @@ class SubscriptionFacts:
         one-time charges, and listed twice it would settle the same amount twice."""
         return self._one_time_charges
 
-    @cached_property
+    @computed_once
     def _one_time_charges(self) -> tuple[PsaLineFacts, ...]:
         mapped = tuple(line for line in self.psa_lines if not line.is_recurring)
         charges = self.psa_one_time_charges

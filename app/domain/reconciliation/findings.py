@@ -19,6 +19,7 @@ from typing import Any
 
 from app.domain.actions import PsaAction
 from app.domain.daycount import exact_decimal
+from app.domain.lazy import computed_once
 from app.domain.money import format_decimal
 from app.domain.periods import BillingPeriod
 from app.domain.reconciliation.facts import CustomerRef
@@ -72,10 +73,15 @@ class FindingDraft:
     amount: Decimal  # money at stake for the period; positive = the customer is under-billed
     actions: tuple[PsaAction, ...]
     status: StatusSuggestion
-    explanation: dict[str, Any] = field(compare=False)
+    explanation_json: str = field(compare=False)  # the explanation as stored, JSON text
     inputs_hash: str
     reference: str  # the tag written into the descriptions of charges this finding creates
     psa_line_ids: tuple[str, ...] = ()
+
+    @computed_once
+    def explanation(self) -> dict[str, Any]:
+        """The explanation as plain JSON data (read back from its text when asked)."""
+        return json.loads(self.explanation_json)
 
     @property
     def pushable(self) -> bool:
@@ -131,6 +137,15 @@ def finding_reference(
     """
     material = f"{family}|{vendor}|{subscription or '-'}|{period.label}"
     return f"TrueUp R-{hashlib.sha256(material.encode()).hexdigest()[:10]}"
+
+
+def explanation_json(explanation: dict[str, Any]) -> str:
+    """The explanation as JSON text: dates ISO, Decimals and Fractions exact text, exactly
+    as `jsonable` converts them, by the encoder itself (one pass, no copy of the tree)."""
+    try:
+        return json.dumps(explanation, default=_scalar)
+    except TypeError:  # a key that is not text: convert everything first
+        return json.dumps(jsonable(explanation))
 
 
 def inputs_hash(numbers: dict[str, Any], actions: tuple[PsaAction, ...]) -> str:

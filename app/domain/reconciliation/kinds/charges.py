@@ -168,15 +168,18 @@ def usage_charges(run: Run, facts: SubscriptionFacts, policy: BillingPolicy) -> 
     )
 
 
-def _covered(charges: list[VendorCharge], period: BillingPeriod) -> list[BillingPeriod]:
-    """The days of the period the charge lines cover, as merged runs."""
-    spans = sorted(s for c in charges if (s := period.clip(c.start, c.end)) is not None)
-    merged: list[BillingPeriod] = []
-    for span in spans:
-        if merged and span.start.toordinal() <= merged[-1].end.toordinal() + 1:
-            merged[-1] = BillingPeriod(merged[-1].start, max(merged[-1].end, span.end))
+def _covered(charges: list[VendorCharge], period: BillingPeriod) -> list[tuple[date, date]]:
+    """The days of the period the charge lines cover, as merged runs (first, last day)."""
+    first, last = period.start, period.end
+    spans = sorted((max(c.start, first), min(c.end, last)) for c in charges
+                   if c.start <= last and c.end >= first)
+    merged: list[tuple[date, date]] = []
+    for start, end in spans:
+        if merged and start.toordinal() <= merged[-1][1].toordinal() + 1:
+            if end > merged[-1][1]:
+                merged[-1] = (merged[-1][0], end)
         else:
-            merged.append(span)
+            merged.append((start, end))
     return merged
 
 
@@ -189,11 +192,13 @@ def invoice_mismatch(run: Run, facts: SubscriptionFacts, policy: BillingPolicy) 
     if not covered:
         return
     billed = Decimal(0)
+    first, last = period.start, period.end
     for charge in charges:
-        span = period.clip(charge.start, charge.end)
-        if span is not None:
-            billed += charge.quantity * span.days
-    expected = sum((facts.vendor_timeline.integral(span) for span in covered), Decimal(0))
+        if charge.start <= last and charge.end >= first:
+            days = (min(charge.end, last) - max(charge.start, first)).days + 1
+            billed += charge.quantity * days
+    timeline = facts.vendor_timeline
+    expected = sum((timeline.seat_days(start, end) for start, end in covered), Decimal(0))
     difference = billed - expected
     if difference.is_zero():
         return
@@ -220,7 +225,8 @@ def invoice_mismatch(run: Run, facts: SubscriptionFacts, policy: BillingPolicy) 
                                     "vendor"),
         amount=amount, actions=(), status=StatusSuggestion.ALERT, summary=summary,
         details={"vendor_charges": [_charge_json(c) for c in charges],
-                 "covered": [{"start": s.start, "end": s.end, "days": s.days} for s in covered],
+                 "covered": [{"start": start, "end": end, "days": (end - start).days + 1}
+                             for start, end in covered],
                  "billed_seat_days": billed, "timeline_seat_days": expected,
                  "vendor_timeline": segments_json(facts.vendor_timeline, period),
                  "amount_meaning": "seat-day difference × unit cost ÷ days in period "
