@@ -122,6 +122,15 @@ class QuantityTimeline:
         return cls._canonical(tuple(steps))
 
     @classmethod
+    def one_span(cls, quantity: Decimal, start: date, end: date) -> QuantityTimeline:
+        """`quantity` seats from start to end inclusive (end before date.max): what
+        `from_lots` gives for one lot, without its general bookkeeping."""
+        if quantity.is_zero():
+            return cls._canonical(())
+        level = Decimal(0) + quantity
+        return cls._canonical(((start, level), (end + ONE_DAY, level - quantity)))
+
+    @classmethod
     def _canonical(cls, steps: tuple[tuple[date, Decimal], ...]) -> QuantityTimeline:
         """A timeline from steps already sorted and each changing the seats (as every
         internal construction makes them): no re-validation, which the engine would pay

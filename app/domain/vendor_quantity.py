@@ -100,6 +100,9 @@ def vendor_seats(lots: Sequence[Lot], billed_lines: Sequence[BilledLine], *, liv
     and nothing is known elsewhere, so qv is the billed lines' own timeline (the common case
     of a recon-file-only book, built without the changes and spans an explanation needs).
     """
+    if not lots and len(billed_lines) == 1 and billed_lines[0].end < date.max:
+        line = billed_lines[0]  # the common case: one cycle line for the period
+        return QuantityTimeline.one_span(line.quantity, line.start, line.end)
     if not lots:
         changes: list[tuple[date, Decimal]] = []
         for line in billed_lines:

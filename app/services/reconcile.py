@@ -29,6 +29,7 @@ from app.domain.reconciliation import (
 from app.models.activity import PushIntent
 from app.models.audit import record_audit
 from app.models.review import BillingPeriodRow, Finding
+from app.services.collection import paused_collection
 from app.services.reconcile_facts import Loaded, load_facts
 from app.services.workspace import Workspace
 
@@ -221,7 +222,7 @@ def reconcile_period(ws: Workspace, label: str, *, user: str, progress: Progress
     """Reconcile one month; re-running with the same inputs changes nothing."""
     period = parse_period(label)
     progress = progress or (lambda done, total, message: None)
-    with ws.begin() as session:
+    with paused_collection(), ws.begin() as session:
         progress(0, None, "loading")
         loaded = load_facts(session, period)
         if cancel is not None and cancel.is_set():

@@ -11,9 +11,9 @@ anything a session can drain. Nothing changes on a binding without the defect.
 so one triggered by a worker's allocations stalls the window as well. Measured: 170-360 ms
 with the startup heap alone, and twelve full collections of up to 2.4 s each (10 of 21 s)
 while `list_findings` built 100,000 rows — which left no cyclic garbage at all. So bulk
-work runs with automatic collection paused, and what survives it (the rows) is frozen out of
-the collector's reach (`gc.freeze`); rows hold no cycles, so reference counting still frees
-them when they are replaced.
+work runs with automatic collection paused (`app.services.collection.paused_collection`,
+re-exported here), what survives it (the rows) is frozen out of the collector's reach
+(`gc.freeze`), and the startup heap is frozen once (`settle_heap`).
 """
 
 from __future__ import annotations
@@ -21,11 +21,12 @@ from __future__ import annotations
 import ctypes
 import gc
 import sys
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from PySide6.QtCore import QObject, Signal
+
+from app.services.collection import paused_collection
+
+__all__ = ["paused_collection", "pin_bools", "settle_heap"]
 
 PIN = 1 << 40  # ~10^12 emits: never reached
 _PROBES = 16
@@ -57,10 +58,6 @@ def pin_bools() -> bool:
     return True
 
 
-_lock = threading.Lock()
-_paused = 0
-
-
 _settled = False
 
 
@@ -72,28 +69,6 @@ def settle_heap() -> None:
         _settled = True
         gc.collect()
         gc.freeze()
-
-
-@contextmanager
-def paused_collection(*, freeze_survivors: bool) -> Iterator[None]:
-    """Run bulk work (a load, a reconcile) without automatic cycle collection; nested and
-    concurrent uses are counted. `freeze_survivors` for work whose result lives on (rows):
-    a later young collection then has nothing big to walk."""
-    global _paused
-    with _lock:
-        _paused += 1
-        gc.disable()
-    ok = False
-    try:
-        yield
-        ok = True
-    finally:
-        with _lock:
-            if ok and freeze_survivors:
-                gc.freeze()
-            _paused -= 1
-            if _paused == 0:
-                gc.enable()
 
 
 PINNED = pin_bools()
