@@ -10,7 +10,7 @@ from app.cli.common import CommandError, print_json, say, workspace_from
 from app.services.findings import KINDS, STATUSES, list_findings
 from app.services.identity import current_user
 from app.services.policies import set_policy, show_policy
-from app.services.reconcile import PeriodError, reconcile_period
+from app.services.reconcile import PeriodError, SnapshotConflictError, reconcile_period
 from app.services.review import ReviewError, decide, open_finding_ids
 
 
@@ -66,7 +66,7 @@ def _reconcile(args: argparse.Namespace) -> int:
     with workspace_from(args) as ws:
         try:
             report = reconcile_period(ws, args.period, user=current_user(ws))
-        except PeriodError as exc:
+        except (PeriodError, SnapshotConflictError) as exc:
             raise CommandError(str(exc)) from exc
     if args.json:
         print_json(report.__dict__)

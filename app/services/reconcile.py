@@ -8,12 +8,14 @@ and the finding is open again. Pushed findings are never reopened.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import Text, column, insert, select, table
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from app.domain.actions import action_to_dict
@@ -37,8 +39,16 @@ Progress = Callable[[int, int | None, str], None]
 KEEP_WHEN_GONE = {"approved", "rejected", "deferred", "pushed", "failed"}
 
 
+SNAPSHOT_ATTEMPTS = 2
+SQLITE_BUSY_SNAPSHOT = 517
+
+
 class PeriodError(ValueError):
     """A period label that is not YYYY-MM."""
+
+
+class SnapshotConflictError(RuntimeError):
+    """The workspace changed under every attempt to reconcile a period."""
 
 
 @dataclass(frozen=True)
@@ -198,13 +208,18 @@ def store_findings(session: Session, period_row: BillingPeriodRow, drafts: list[
         session.delete(finding)  # an open discrepancy that no longer exists
         counts["resolved"] += 1
     if new:  # one bulk insert: a month-end run creates thousands at once
-        session.execute(insert(_NEW_FINDINGS), new)
+        if session.get_bind().dialect.name == "sqlite":
+            session.execute(insert(_NEW_FINDINGS), new)
+        else:  # a JSON column of its own type: it takes the data, and encodes it itself
+            for values in new:
+                values["explanation"] = json.loads(str(values["explanation"]))
+            session.execute(insert(Finding.__table__), new)
         counts["new"] = len(new)
     return counts
 
 
-# The findings table for bulk inserts, its explanation column taking the JSON text the engine
-# already encoded (the ORM column would encode it again, as one JSON string).
+# The findings table for bulk inserts into SQLite, its explanation column taking the JSON
+# text the engine already encoded (the ORM column would encode it again, as one string).
 _NEW_FINDINGS = table("findings", *(
     column(c.name, Text() if c.name == "explanation" else c.type)
     for c in Finding.__table__.columns))
@@ -219,10 +234,34 @@ def _whole(session: Session, ids: list[int]) -> list[Finding]:
 
 def reconcile_period(ws: Workspace, label: str, *, user: str, progress: Progress | None = None,
                      cancel: threading.Event | None = None) -> ReconcileReport:
-    """Reconcile one month; re-running with the same inputs changes nothing."""
+    """Reconcile one month; re-running with the same inputs changes nothing.
+
+    Every read sees one snapshot of the workspace, so a sync committing meanwhile cannot
+    pair PSA lines from before it with vendor seats from after it. When such a sync did
+    commit, storing the findings would overwrite newer data with conclusions drawn from
+    older: the run starts again on the new snapshot (once; a second conflict is reported).
+    """
     period = parse_period(label)
     progress = progress or (lambda done, total, message: None)
+    for attempt in range(1, SNAPSHOT_ATTEMPTS + 1):
+        try:
+            return _reconcile_once(ws, period, user, progress, cancel)
+        except OperationalError as exc:
+            if not _snapshot_conflict(exc):
+                raise
+            if attempt == SNAPSHOT_ATTEMPTS:
+                raise SnapshotConflictError(
+                    f"the workspace kept changing while {period.label} was reconciled "
+                    f"(a sync or another reconcile committed {attempt} times); run it again"
+                ) from exc
+            progress(0, None, "the workspace changed meanwhile; reconciling again")
+    raise AssertionError("unreachable")
+
+
+def _reconcile_once(ws: Workspace, period: BillingPeriod, user: str, progress: Progress,
+                    cancel: threading.Event | None) -> ReconcileReport:
     with paused_collection(), ws.begin() as session:
+        one_snapshot(session)
         progress(0, None, "loading")
         loaded = load_facts(session, period)
         if cancel is not None and cancel.is_set():
@@ -242,3 +281,22 @@ def reconcile_period(ws: Workspace, label: str, *, user: str, progress: Progress
                            skipped_non_billable=summary.skipped_non_billable,
                            settled=summary.settled, waived=summary.waived,
                            skipped=summary.skipped, **counts)
+
+
+def one_snapshot(session: Session) -> None:
+    """Make every later read of the session's transaction see the same data: SQLite reads
+    outside an explicit transaction each see the latest commit, PostgreSQL's default
+    isolation each statement's."""
+    conn = session.connection()
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN")
+    elif conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+
+
+def _snapshot_conflict(exc: OperationalError) -> bool:
+    """SQLite's SQLITE_BUSY_SNAPSHOT (a write after another connection committed since our
+    snapshot began) or PostgreSQL's serialization failure."""
+    orig = exc.orig
+    return getattr(orig, "sqlite_errorcode", None) == SQLITE_BUSY_SNAPSHOT or \
+        getattr(orig, "sqlstate", None) == "40001"

@@ -70,11 +70,15 @@ def raw_rows(conn: Connection, query: Select) -> Any:
     return cursor
 
 
-def _in_period(period: BillingPeriod):  # noqa: ANN202
+def _in_period(conn: Connection, period: BillingPeriod):  # noqa: ANN202
+    """Lines touching the period. The columns are untyped and `raw_rows` passes values to
+    the driver as they are: SQLite stores dates as ISO text, PostgreSQL wants dates."""
+    start, end = period.start, period.end
+    if conn.dialect.name == "sqlite":
+        start, end = start.isoformat(), end.isoformat()  # type: ignore[assignment]
     return and_(LINES.c.subscription_external_id.is_not(None),
-                LINES.c.charge_start <= period.end.isoformat(),
-                or_(LINES.c.charge_end >= period.start.isoformat(),
-                    LINES.c.charge_end.is_(None)))
+                LINES.c.charge_start <= end,
+                or_(LINES.c.charge_end >= start, LINES.c.charge_end.is_(None)))
 
 
 def _concat(conn: Connection, value: Any) -> Any:
@@ -95,7 +99,7 @@ class SeatCharges:
         query = select(c.connection_id, c.subscription_external_id, c.line_key, c.charge_type,
                        c.charge_start, c.charge_end, c.quantity, c.unit_price, c.subtotal,
                        c.total, c.invoice_number, c.currency
-                       ).where(_in_period(period), c.is_usage.is_(False))
+                       ).where(_in_period(conn, period), c.is_usage.is_(False))
         for row in raw_rows(conn, query):
             self.rows[(row[0], row[1])].append(row[2:])
 
@@ -129,7 +133,7 @@ def _usage_groups(conn: Connection, period: BillingPeriod) -> Select:
                    func.max(func.coalesce(c.charge_end, c.charge_start)),
                    func.min(c.line_key), func.count(), _concat(conn, c.quantity),
                    _concat(conn, func.coalesce(c.total, c.subtotal)))
-            .where(_in_period(period), c.is_usage.is_(True))
+            .where(_in_period(conn, period), c.is_usage.is_(True))
             .group_by(c.connection_id, c.subscription_external_id))
 
 
@@ -141,7 +145,7 @@ def _by_currency(conn: Connection, period: BillingPeriod, key: Key) -> Select:
                    func.max(func.coalesce(c.charge_end, c.charge_start)),
                    func.min(c.line_key), func.count(), _concat(conn, c.quantity),
                    _concat(conn, func.coalesce(c.total, c.subtotal)))
-            .where(_in_period(period), c.is_usage.is_(True), c.connection_id == key[0],
+            .where(_in_period(conn, period), c.is_usage.is_(True), c.connection_id == key[0],
                    c.subscription_external_id == key[1])
             .group_by(c.charge_type, c.invoice_number, c.currency))
 

@@ -135,6 +135,9 @@ def test_models_create_and_run_on_postgresql():
         with pytest.raises(DatabaseError, match="append-only"), ws.begin() as s:
             s.execute(text("DELETE FROM audit_log"))
         assert set(Base.metadata.tables) <= set(inspect(ws.engine).get_table_names())
+        from app.services.reconcile import reconcile_period  # one snapshot: REPEATABLE READ
+
+        assert reconcile_period(ws, "2026-03", user="ann").findings == 0
     finally:
         ws.close()
 

@@ -3,22 +3,29 @@ nothing new after the push, and approvals reopened when their numbers change."""
 
 from __future__ import annotations
 
+import os
 from datetime import date
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from app.models import entities as m
-from app.models.workspace import Workspace
+from app.models.workspace import Workspace, make_engine
 from app.services.findings import list_findings
-from app.services.reconcile import PeriodError, reconcile_period
+from app.services.reconcile import PeriodError, SnapshotConflictError, reconcile_period
 from app.services.review import decide
 
 
 @pytest.fixture()
 def ws(db_path):
     workspace = Workspace.open(db_path)
+    _seed(workspace)
+    yield workspace
+    workspace.close()
+
+
+def _seed(workspace: Workspace) -> None:
     with workspace.begin() as s:
         pax8 = m.Connection(name="Pax8", kind="pax8", side="vendor")
         cw = m.Connection(name="CW", kind="connectwise", side="psa", base_url="https://cw.test",
@@ -68,8 +75,6 @@ def ws(db_path):
                       start_date=date(2026, 3, 15), source="history",
                       unit_cost=Decimal("19.80")),
         ])
-    yield workspace
-    workspace.close()
 
 
 def test_the_march_example_from_the_brief(ws):
@@ -85,6 +90,23 @@ def test_the_march_example_from_the_brief(ws):
     assert charge["type"] == "one_time_charge" and charge["money_effect"] == "24.13"
     assert row.as_json()["action"]["type"] == "set_quantity"
     assert row.summary
+
+
+@pytest.mark.skipif(not os.environ.get("TRUEUP_TEST_DATABASE_URL"),
+                    reason="set TRUEUP_TEST_DATABASE_URL to a PostgreSQL URL to run this")
+def test_the_march_example_on_postgresql():
+    url = os.environ["TRUEUP_TEST_DATABASE_URL"]
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+    engine.dispose()
+    workspace = Workspace.open(url)
+    try:
+        _seed(workspace)
+        test_the_march_example_from_the_brief(workspace)
+        test_rerun_keeps_review_state_and_changes_nothing(workspace)
+    finally:
+        workspace.close()
 
 
 def test_rerun_keeps_review_state_and_changes_nothing(ws):
@@ -160,3 +182,55 @@ def test_a_discount_line_is_money_not_seats(ws):
     reconcile_period(ws, "2026-03", user="ann")
     [row] = list_findings(ws, "2026-03", kind="quantity_drift")
     assert row.amount == Decimal("24.13") and row.vendor_quantity == Decimal(12)
+
+
+def test_a_sync_committing_mid_run_is_never_half_seen(ws, db_path, monkeypatch):
+    """A sync commits, in one transaction, two more seats at the vendor and on the PSA line
+    after the PSA lines were read but before the seats were: a reconcile pairing the old
+    PSA line with the new seats would store a drift that never existed. Every read sees one
+    snapshot; storing then finds the workspace changed and the run starts again on it."""
+    with ws.begin() as s:  # start in step: 10 seats on both sides
+        s.execute(delete(m.SeatLot).where(m.SeatLot.quantity == 2))
+    import app.services.reconcile_facts as facts_module
+
+    steps, synced = facts_module._quantity_steps, []
+
+    def sync_meanwhile(session):
+        if not synced:
+            other = Workspace.open(db_path)
+            with other.begin() as s:
+                sub = s.scalar(select(m.VendorSubscription))
+                s.add(m.SeatLot(subscription_id=sub.id, quantity=Decimal(2),
+                                start_date=date(2025, 1, 1), source="history"))
+                s.scalar(select(m.PsaBillingLine)).quantity = Decimal(12)
+            other.close()
+            synced.append(True)
+        return steps(session)
+
+    monkeypatch.setattr(facts_module, "_quantity_steps", sync_meanwhile)
+    messages = []
+    report = reconcile_period(ws, "2026-03", user="ann",
+                              progress=lambda done, total, message: messages.append(message))
+    assert synced and report.findings == 0 and list_findings(ws, "2026-03") == []
+    assert "the workspace changed meanwhile; reconciling again" in messages
+
+
+def test_a_workspace_that_keeps_changing_is_reported_not_half_stored(ws, db_path, monkeypatch):
+    import app.services.reconcile_facts as facts_module
+
+    steps = facts_module._quantity_steps
+
+    def sync_every_time(session):
+        other = Workspace.open(db_path)
+        with other.begin() as s:
+            s.scalar(select(m.PsaBillingLine)).description = f"synced {date.today()}"
+            s.scalar(select(m.PsaBillingLine)).quantity += 1
+        other.close()
+        return steps(session)
+
+    monkeypatch.setattr(facts_module, "_quantity_steps", sync_every_time)
+    with pytest.raises(SnapshotConflictError, match="kept changing while 2026-03"):
+        reconcile_period(ws, "2026-03", user="ann")
+    with ws.begin() as s:
+        assert s.scalars(select(m.Finding)).all() == []
+        assert s.scalars(select(m.BillingPeriodRow)).all() == []
