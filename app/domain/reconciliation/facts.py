@@ -94,6 +94,21 @@ _CATEGORY_WORDS: tuple[tuple[str, ChargeCategory], ...] = (
     ("cycle", ChargeCategory.CYCLE),
 )
 
+_CATEGORIES: dict[str, ChargeCategory] = {}  # a book has a handful of charge types
+
+
+def charge_category(charge_type: str) -> ChargeCategory:
+    """The category a charge type names (not usage: usage is a flag of the line)."""
+    known = _CATEGORIES.get(charge_type)
+    if known is None:
+        text = "".join(ch for ch in charge_type.lower() if ch.isalnum())
+        known = next((category for word, category in _CATEGORY_WORDS if word in text),
+                     ChargeCategory.OTHER)
+        if len(_CATEGORIES) < 4096:
+            _CATEGORIES[charge_type] = known
+    return known
+
+
 # Vendor statuses that mean the subscription no longer bills.
 ENDED_STATUSES = frozenset(
     {"cancelled", "canceled", "expired", "deleted", "disabled", "terminated", "inactive"}
@@ -163,11 +178,7 @@ class VendorCharge:
     def category(self) -> ChargeCategory:
         if self.is_usage:
             return ChargeCategory.USAGE
-        text = "".join(ch for ch in self.charge_type.lower() if ch.isalnum())
-        for word, category in _CATEGORY_WORDS:
-            if word in text:
-                return category
-        return ChargeCategory.OTHER
+        return charge_category(self.charge_type)
 
     @property
     def days(self) -> int:
@@ -236,7 +247,9 @@ class PsaLineFacts:
         if last is not None and last < first:
             return QuantityTimeline()
         if not self.quantity_steps:
-            return QuantityTimeline.from_lots([SeatLot(self.quantity, first, last)])
+            if last is not None and last < date.max:
+                return QuantityTimeline.one_span(self.quantity, first, last)
+            return QuantityTimeline.from_changes([(first, self.quantity)])
         lots = []
         days = [day for day, _ in self.quantity_steps]
         for index, (day, quantity) in enumerate(self.quantity_steps):
