@@ -12,8 +12,9 @@ meter per day). Loading them costs what the engine needs and no more:
   and invoices) rather than carrying every daily line, which charge_lines still holds.
 
 The usage GROUP BY is the biggest single read of a reconciliation. `UsageRead` runs it on a
-second SQLite connection in a background thread while the caller loads everything else:
-SQLite works without holding Python's lock, so on two cores it costs almost no wall time.
+second SQLite connection in a background thread, on the same snapshot, while the caller loads
+everything else: SQLite works without holding Python's lock, so on two cores it costs
+almost no wall time.
 """
 
 from __future__ import annotations
@@ -167,53 +168,74 @@ def _summed(rows: Iterable[tuple]) -> list[tuple[Key, tuple | None]]:
     return out
 
 
-def _fingerprint(cursor: Any) -> tuple:
-    """Changes whenever charge lines are added or removed (they are never edited in place):
-    two reads with the same fingerprint saw the same lines."""
-    cursor.execute("SELECT count(*), max(id) FROM charge_lines")
-    return tuple(cursor.fetchone())
+def _data_version(cursor: Any) -> int:
+    """SQLite's count of commits by other connections, as this connection has seen them."""
+    cursor.execute("PRAGMA data_version")
+    return int(cursor.fetchone()[0])
 
 
 class UsageRead:
     """The period's usage grouped per subscription, read in the background on SQLite files.
 
-    The background read has a snapshot of its own (one read transaction for its rows and
-    its fingerprint); `groups` compares that fingerprint with the caller's connection and
-    reads again there when a sync added or removed charge lines in between.
+    Both reads must see the same data. The background connection notes SQLite's data
+    version, the caller then takes its snapshot, and only then does the background read
+    begin its own; if the data version is unchanged once that snapshot is held, nobody
+    committed in between and both snapshots are the same. Otherwise `groups` reads again on
+    the caller's connection.
     """
 
     def __init__(self, session: Session, period: BillingPeriod, *, background: bool = True
                  ) -> None:
         self.period = period
         self._rows: list[tuple[Key, tuple | None]] | None = None
-        self._fingerprint: tuple | None = None
+        self._same_snapshot = False
         self._error: BaseException | None = None
         self._thread: threading.Thread | None = None
         bind = session.get_bind()
         if background and isinstance(bind, Engine) and bind.dialect.name == "sqlite" and \
                 bind.url.database not in (None, "", ":memory:"):
-            self._thread = threading.Thread(target=self._read, args=(bind,), daemon=True,
-                                            name="trueup-usage-read")
+            ready, go = threading.Event(), threading.Event()
+            self._thread = threading.Thread(target=self._read, args=(bind, ready, go),
+                                            daemon=True, name="trueup-usage-read")
             self._thread.start()
+            ready.wait()
+            try:
+                cursor = session.connection().connection.cursor()
+                cursor.execute("SELECT 1 FROM charge_lines LIMIT 1")  # the caller's snapshot
+                cursor.fetchall()
+            finally:
+                go.set()
 
-    def _read(self, bind: Engine) -> None:
+    def _read(self, bind: Engine, ready: threading.Event, go: threading.Event) -> None:
+        raw = None
         try:
             with bind.connect() as conn:
                 compiled = _usage_groups(conn, self.period).compile(conn)
             params = tuple(compiled.params[name] for name in compiled.positiontup or ())
             raw = bind.raw_connection()
-            try:
-                cursor = raw.cursor()
-                cursor.execute("BEGIN")  # one snapshot for the fingerprint and the rows
-                self._fingerprint = _fingerprint(cursor)
-                cursor.execute(str(compiled), params)
-                rows = cursor.fetchall()
-            finally:
-                raw.rollback()
-                raw.close()
-            self._rows = _summed(rows)
-        except BaseException as exc:  # noqa: BLE001 - re-read on the caller's connection
+            before = _data_version(raw.cursor())
+        except BaseException as exc:  # noqa: BLE001 - read again on the caller's connection
             self._error = exc
+            if raw is not None:
+                raw.close()
+            return
+        finally:
+            ready.set()
+        try:
+            go.wait()
+            cursor = raw.cursor()
+            cursor.execute("BEGIN")
+            cursor.execute("SELECT 1 FROM charge_lines LIMIT 1")  # this read's snapshot
+            cursor.fetchall()
+            self._same_snapshot = _data_version(cursor) == before
+            if self._same_snapshot:
+                cursor.execute(str(compiled), params)
+                self._rows = _summed(cursor.fetchall())
+        except BaseException as exc:  # noqa: BLE001 - read again on the caller's connection
+            self._error = exc
+        finally:
+            raw.rollback()
+            raw.close()
 
     def groups(self, session: Session) -> dict[Key, list[tuple]]:
         """(charge type, invoice, currency, start, end, first line key, lines, quantity,
@@ -222,8 +244,7 @@ class UsageRead:
         rows = None
         if self._thread is not None:
             self._thread.join()
-            if self._error is None and \
-                    self._fingerprint == _fingerprint(conn.connection.cursor()):
+            if self._error is None and self._same_snapshot:
                 rows = self._rows
         if rows is None:
             rows = _summed(raw_rows(conn, _usage_groups(conn, self.period)))

@@ -1,0 +1,88 @@
+"""The period's usage read in the background: the same groups as a plain read, exact sums,
+and never a snapshot other than the caller's."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+import app.services.reconcile_charges as charges
+from app.domain.periods import BillingPeriod
+from app.models import entities as m
+from app.models.workspace import Workspace
+from app.services.reconcile import one_snapshot
+from app.services.reconcile_charges import UsageRead, usage_charges
+
+MARCH = BillingPeriod.month(2026, 3)
+
+
+def _usage_line(connection_id: int, key: str, day: int, total: str, subscription: str = "s1",
+                currency: str = "USD") -> m.ChargeLine:
+    return m.ChargeLine(connection_id=connection_id, line_key=key, customer_external_id="c1",
+                        subscription_external_id=subscription, sku="AZ",
+                        product_name="Azure plan", charge_type="new",
+                        charge_start=date(2026, 3, day), charge_end=date(2026, 3, day),
+                        quantity=Decimal("1.5"), unit_price=Decimal("0.0871"),
+                        total=Decimal(total), currency=currency, invoice_number="G1",
+                        is_usage=True)
+
+
+@pytest.fixture()
+def ws(db_path):
+    workspace = Workspace.open(db_path)
+    with workspace.begin() as s:
+        pc = m.Connection(name="Partner Center", kind="partner_center", side="vendor")
+        s.add(pc)
+        s.flush()
+        s.add_all([_usage_line(pc.id, "u1", 1, "0.130650"), _usage_line(pc.id, "u2", 2, "0.1"),
+                   _usage_line(pc.id, "u3", 3, "-0.000001"),
+                   _usage_line(pc.id, "e1", 3, "2.5", currency="EUR"),
+                   _usage_line(pc.id, "x1", 4, "7.25", subscription="s2")])
+    yield workspace
+    workspace.close()
+
+
+def _groups(ws: Workspace, background: bool) -> tuple[dict, UsageRead]:
+    with ws.begin() as session:
+        one_snapshot(session)
+        read = UsageRead(session, MARCH, background=background)
+        return dict(read.groups(session)), read
+
+
+def test_the_background_read_gives_what_a_plain_read_gives(ws):
+    background, read = _groups(ws, True)
+    plain, _ = _groups(ws, False)
+    assert read._thread is not None and read._same_snapshot
+    assert background == plain
+    [(_, s1)] = [(k, v) for k, v in background.items() if k[1] == "s1"]
+    by_currency = {g[2]: g for g in s1}
+    assert by_currency["USD"][6:] == (3, Decimal("4.5"), Decimal("0.230649"))  # exact sums
+    assert by_currency["EUR"][6:] == (1, Decimal("1.5"), Decimal("2.5"))
+    [usd] = usage_charges(s1, "USD")
+    assert usd.amount == Decimal("0.230649") and usd.charge_id == "u1 (+2 usage lines)"
+
+
+def test_a_commit_between_the_two_snapshots_falls_back_to_the_callers(ws, db_path,
+                                                                        monkeypatch):
+    """Another connection commits a usage line after the background read noted the data
+    version: the two snapshots may differ, so the caller's own read is used, and it is the
+    caller's snapshot that counts."""
+    version, committed = charges._data_version, []
+
+    def version_then_commit(cursor):
+        seen = version(cursor)
+        if not committed:
+            committed.append(True)
+            other = Workspace.open(db_path)
+            with other.begin() as s:
+                s.add(_usage_line(1, "late", 5, "1.000000"))
+            other.close()
+        return seen
+
+    monkeypatch.setattr(charges, "_data_version", version_then_commit)
+    groups, read = _groups(ws, True)
+    assert committed and read._thread is not None and not read._same_snapshot
+    s1 = [g for k, v in groups.items() if k[1] == "s1" for g in v if g[2] == "USD"]
+    assert s1[0][6:] == (4, Decimal("6.0"), Decimal("1.230649"))
