@@ -63,3 +63,18 @@ def memory_keyring():
 @pytest.fixture()
 def db_path(tmp_path):
     return tmp_path / "workspace.sqlite"
+
+
+@pytest.fixture()
+def postgres_url():
+    """TRUEUP_TEST_DATABASE_URL, its public schema wiped; the test is skipped without it."""
+    url = os.environ.get("TRUEUP_TEST_DATABASE_URL")
+    if not url:
+        pytest.skip("set TRUEUP_TEST_DATABASE_URL to a PostgreSQL URL to run this")
+    from app.models.workspace import make_engine
+
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+    engine.dispose()
+    return url

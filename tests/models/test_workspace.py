@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from datetime import UTC, datetime
 
@@ -120,14 +119,8 @@ def test_unreadable_workspace_is_a_clear_error(tmp_path):
 
 
 @pytest.mark.postgres
-@pytest.mark.skipif(not os.environ.get("TRUEUP_TEST_DATABASE_URL"),
-                    reason="set TRUEUP_TEST_DATABASE_URL to a PostgreSQL URL to run this")
-def test_models_create_and_run_on_postgresql():
-    url = os.environ["TRUEUP_TEST_DATABASE_URL"]
-    engine = make_engine(url)
-    with engine.begin() as conn:
-        conn.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
-    engine.dispose()
+def test_models_create_and_run_on_postgresql(postgres_url):
+    url = postgres_url
     ws = Workspace.open(url)
     try:
         with ws.begin() as s:

@@ -3,7 +3,6 @@ nothing new after the push, and approvals reopened when their numbers change."""
 
 from __future__ import annotations
 
-import os
 from datetime import date
 from decimal import Decimal
 
@@ -11,7 +10,7 @@ import pytest
 from sqlalchemy import delete, select
 
 from app.models import entities as m
-from app.models.workspace import Workspace, make_engine
+from app.models.workspace import Workspace
 from app.services.findings import list_findings
 from app.services.reconcile import PeriodError, SnapshotConflictError, reconcile_period
 from app.services.review import decide
@@ -92,14 +91,9 @@ def test_the_march_example_from_the_brief(ws):
     assert row.summary
 
 
-@pytest.mark.skipif(not os.environ.get("TRUEUP_TEST_DATABASE_URL"),
-                    reason="set TRUEUP_TEST_DATABASE_URL to a PostgreSQL URL to run this")
-def test_the_march_example_on_postgresql():
-    url = os.environ["TRUEUP_TEST_DATABASE_URL"]
-    engine = make_engine(url)
-    with engine.begin() as conn:
-        conn.exec_driver_sql("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
-    engine.dispose()
+@pytest.mark.postgres
+def test_the_march_example_on_postgresql(postgres_url):
+    url = postgres_url
     workspace = Workspace.open(url)
     try:
         _seed(workspace)

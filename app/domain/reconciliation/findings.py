@@ -171,10 +171,10 @@ _PLAIN = frozenset({str, int, bool, float, type(None)})
 
 def _scalar(value: Any) -> Any:
     """A date, Decimal or Fraction as `jsonable` writes it (json.dumps's `default`)."""
-    if isinstance(value, date):
-        return value.isoformat()
     if isinstance(value, Decimal):
         return format_decimal(value)
+    if isinstance(value, date):
+        return value.isoformat()
     if isinstance(value, Fraction):
         return format_decimal(exact_decimal(value))
     raise TypeError(f"not JSON-able: {type(value).__name__}")
@@ -189,17 +189,12 @@ def jsonable(value: Any) -> Any:
         return {str(k): jsonable(v) for k, v in value.items()}
     if kind is list or kind is tuple or isinstance(value, list | tuple):
         return [jsonable(v) for v in value]
-    if kind is Decimal:
-        return format_decimal(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return format_decimal(value)
-    if isinstance(value, Fraction):
-        return format_decimal(exact_decimal(value))
     if isinstance(value, StrEnum):
         return str(value)
-    return value
+    try:
+        return _scalar(value)
+    except TypeError:
+        return value
 
 
 def period_json(period: BillingPeriod) -> dict[str, Any]:
