@@ -12,11 +12,12 @@ lines into the vendor quantity timeline. Pure: standard library only.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, tzinfo
 from decimal import Decimal
 from enum import StrEnum
+from typing import TypeVar
 
 from app.domain.cancellation import window_closes_at
 from app.domain.periods import ONE_DAY, add_months
@@ -135,6 +136,36 @@ class BilledLine:
     end: date
     quantity: Decimal
     unit_price: Decimal | None = None
+
+
+_Line = TypeVar("_Line")
+
+
+def without_unbilled_twins(lines: Sequence[_Line],
+                           twin: Callable[[_Line], tuple[Hashable, bool]]) -> list[_Line]:
+    """The lines less every unbilled one whose billed twin is there too.
+
+    Partner Center shows a charge first on the unbilled reconciliation (no invoice number)
+    and then on the invoice's own: a bookkeeper who imports both has one charge twice, and
+    counting both would double the seats. `twin(line)` gives the line's identity without
+    its invoice (charge type, dates, quantity) and whether it is billed; each billed line
+    stands for one unbilled line of the same identity, so a charge that really appears
+    twice unbilled keeps its second copy until that one is billed too.
+    """
+    billed: dict[Hashable, int] = {}
+    keyed = [(line, *twin(line)) for line in lines]
+    for _, identity, is_billed in keyed:
+        if is_billed:
+            billed[identity] = billed.get(identity, 0) + 1
+    if not billed:
+        return list(lines)
+    out = []
+    for line, identity, is_billed in keyed:
+        if not is_billed and billed.get(identity, 0) > 0:
+            billed[identity] -= 1
+            continue
+        out.append(line)
+    return out
 
 
 @dataclass(frozen=True)

@@ -26,14 +26,14 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, column, func, or_, select, table
+from sqlalchemy import and_, column, func, literal, not_, or_, select, table
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
 from app.domain.periods import BillingPeriod
 from app.domain.reconciliation import VendorCharge
-from app.domain.seat_history import BilledLine, states_seats
+from app.domain.seat_history import BilledLine, states_seats, without_unbilled_twins
 
 # Untyped columns: values arrive as the database stores them (text dates, decimal text).
 LINES = table("charge_lines", *(column(name) for name in (
@@ -109,8 +109,11 @@ class SeatCharges:
         """The subscription's billed seat lines (every currency: seats are seats) and its
         seat charges in the subscription's currency."""
         billed, charges = [], []
+        rows = self.rows.get((connection_id, subscription), ())
+        if len(rows) > 1:
+            rows = without_unbilled_twins(rows, _seat_twin)
         for (line_key, charge_type, start, end, quantity, unit_price, subtotal, total,
-             invoice, line_currency) in self.rows.get((connection_id, subscription), ()):
+             invoice, line_currency) in rows:
             start, end = day(start), day(end)
             quantity, unit_price = Decimal(quantity), number(unit_price)
             if end is not None and states_seats(charge_type):
@@ -122,7 +125,28 @@ class SeatCharges:
         return billed, charges
 
 
+def _seat_twin(row: tuple) -> tuple[tuple, bool]:
+    _, charge_type, start, end, quantity, _, _, _, invoice, currency = row
+    return (charge_type.lower(), str(start), str(end), Decimal(quantity), currency), \
+        bool(invoice)
+
+
 # --- usage lines -------------------------------------------------------------------------------
+
+
+def _not_superseded():  # noqa: ANN202
+    """Usage lines less the unbilled ones of a day whose billed usage is there too: the
+    billed daily usage of a subscription covers every meter of its days, and the unbilled
+    lines of those days are the same usage seen before it was invoiced."""
+    c, billed = LINES.c, LINES.alias("billed")
+    unbilled = or_(c.invoice_number.is_(None), c.invoice_number == "")
+    twin = (select(literal(1))
+            .where(billed.c.connection_id == c.connection_id,
+                   billed.c.subscription_external_id == c.subscription_external_id,
+                   billed.c.charge_start == c.charge_start, billed.c.is_usage.is_(True),
+                   billed.c.invoice_number.is_not(None), billed.c.invoice_number != "")
+            .exists())
+    return not_(and_(unbilled, twin))
 
 
 def _usage_groups(conn: Connection, period: BillingPeriod) -> Select:
@@ -134,7 +158,7 @@ def _usage_groups(conn: Connection, period: BillingPeriod) -> Select:
                    func.max(func.coalesce(c.charge_end, c.charge_start)),
                    func.min(c.line_key), func.count(), _concat(conn, c.quantity),
                    _concat(conn, func.coalesce(c.total, c.subtotal)))
-            .where(_in_period(conn, period), c.is_usage.is_(True))
+            .where(_in_period(conn, period), c.is_usage.is_(True), _not_superseded())
             .group_by(c.connection_id, c.subscription_external_id))
 
 
@@ -146,8 +170,8 @@ def _by_currency(conn: Connection, period: BillingPeriod, key: Key) -> Select:
                    func.max(func.coalesce(c.charge_end, c.charge_start)),
                    func.min(c.line_key), func.count(), _concat(conn, c.quantity),
                    _concat(conn, func.coalesce(c.total, c.subtotal)))
-            .where(_in_period(conn, period), c.is_usage.is_(True), c.connection_id == key[0],
-                   c.subscription_external_id == key[1])
+            .where(_in_period(conn, period), c.is_usage.is_(True), _not_superseded(),
+                   c.connection_id == key[0], c.subscription_external_id == key[1])
             .group_by(c.charge_type, c.invoice_number, c.currency))
 
 

@@ -30,6 +30,7 @@ from app.domain.seat_history import (
     local_date,
     renew_lots,
     term_months,
+    without_unbilled_twins,
 )
 from app.domain.vendor_quantity import VendorTimeline, changes_from_lots, observed_timeline
 from app.domain.vendor_quantity import vendor_timeline as combine
@@ -204,6 +205,12 @@ def seat_lots(ws: Workspace, connection: str, subscription: str) -> list[Lot]:
                                                                       or date.max))
 
 
+def _twin(row: Any) -> tuple[tuple, bool]:
+    """A charge line's identity without its invoice, and whether it was billed."""
+    return ((row.charge_type.lower(), row.charge_start, row.charge_end, row.quantity,
+             row.currency), bool(row.invoice_number))
+
+
 def vendor_quantity(ws: Workspace, connection: str, subscription: str) -> VendorTimeline:
     """qv(day) of one vendor subscription: billed seat lines where they exist, the stored
     lots (history, snapshot diffs) elsewhere, with every change naming its source."""
@@ -211,15 +218,19 @@ def vendor_quantity(ws: Workspace, connection: str, subscription: str) -> Vendor
     sub_id, status, live = _subscription(ws, connection, subscription)
     with ws.begin() as s:
         lots = _lots_of(s, [sub_id])[sub_id]
-        billed = [BilledLine(key, start, end, qty, price)
-                  for key, start, end, qty, price, frequency, usage in s.execute(
-                      select(LINES.c.line_key, LINES.c.charge_start, LINES.c.charge_end,
-                             LINES.c.quantity, LINES.c.unit_price, LINES.c.billing_frequency,
-                             LINES.c.is_usage)
-                      .where(LINES.c.connection_id == view.id,
-                             LINES.c.subscription_external_id == subscription,
-                             LINES.c.charge_start.is_not(None), LINES.c.charge_end.is_not(None)))
-                  if is_seat_charge(frequency, usage) and end >= start]
+        rows = s.execute(
+            select(LINES.c.line_key, LINES.c.charge_start, LINES.c.charge_end,
+                   LINES.c.quantity, LINES.c.unit_price, LINES.c.billing_frequency,
+                   LINES.c.is_usage, LINES.c.charge_type, LINES.c.currency,
+                   LINES.c.invoice_number)
+            .where(LINES.c.connection_id == view.id,
+                   LINES.c.subscription_external_id == subscription,
+                   LINES.c.charge_start.is_not(None), LINES.c.charge_end.is_not(None))).all()
+        billed = [BilledLine(row.line_key, row.charge_start, row.charge_end, row.quantity,
+                             row.unit_price)
+                  for row in without_unbilled_twins(rows, _twin)
+                  if is_seat_charge(row.billing_frequency, row.is_usage)
+                  and row.charge_end >= row.charge_start]
     end_note = f"status {status}" if is_ended(status) else ""
     return combine(observed_timeline(lots, live=live),
                    changes_from_lots(lots, live=live, end_note=end_note), billed)

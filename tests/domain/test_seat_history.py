@@ -348,3 +348,13 @@ def test_lots_rebuild_the_observed_changes_exactly(run, zone):
     assert all(isinstance(c, SeatChange) for c in changes_from_lots(lots, live=live))
     for earlier, later in zip(changes, changes[1:], strict=False):
         assert earlier.effective <= later.effective
+
+
+def test_a_billed_line_stands_for_one_unbilled_twin():
+    from app.domain.seat_history import without_unbilled_twins
+
+    lines = [("u1", "cycle", None), ("b1", "cycle", "INV-1"), ("u2", "cycle", None),
+             ("u3", "add", None)]
+    kept = without_unbilled_twins(lines, lambda line: (line[1], line[2] is not None))
+    assert [line[0] for line in kept] == ["b1", "u2", "u3"]
+    assert without_unbilled_twins(lines[:1], lambda line: (line[1], False)) == lines[:1]

@@ -86,3 +86,15 @@ def test_a_commit_between_the_two_snapshots_falls_back_to_the_callers(ws, db_pat
     assert committed and read._thread is not None and not read._same_snapshot
     s1 = [g for k, v in groups.items() if k[1] == "s1" for g in v if g[2] == "USD"]
     assert s1[0][6:] == (4, Decimal("6.0"), Decimal("1.230649"))
+
+
+def test_unbilled_usage_of_a_day_with_billed_usage_is_the_same_usage(ws):
+    with ws.begin() as s:  # the unbilled file, imported before the invoice's
+        for key, day, total in (("n1", 1, "0.130650"), ("n2", 1, "5.00"), ("n9", 9, "0.40")):
+            line = _usage_line(1, key, day, total)
+            line.invoice_number = None
+            s.add(line)
+    groups, _ = _groups(ws, True)
+    usd = [g for k, v in groups.items() if k[1] == "s1" for g in v if g[2] == "USD"]
+    lines, amount = sum(g[6] for g in usd), sum(g[8] for g in usd)
+    assert (lines, amount) == (4, Decimal("0.630649"))  # of the unbilled, day 9 only counts

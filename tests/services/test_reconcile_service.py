@@ -228,3 +228,27 @@ def test_a_workspace_that_keeps_changing_is_reported_not_half_stored(ws, db_path
     with ws.begin() as s:
         assert s.scalars(select(m.Finding)).all() == []
         assert s.scalars(select(m.BillingPeriodRow)).all() == []
+
+
+def test_a_charge_on_the_unbilled_and_the_billed_recon_counts_once(ws):
+    """The same March cycle charge imported from the unbilled reconciliation (no invoice)
+    and then from the invoice's: ten seats, not twenty, so nothing drifts. A second unbilled
+    copy with no billed twin yet still counts (it may be a real second charge)."""
+    with ws.begin() as s:
+        s.execute(delete(m.SeatLot).where(m.SeatLot.quantity == 2))
+        pax8 = s.scalar(select(m.Connection).where(m.Connection.kind == "pax8"))
+        for key, invoice, quantity in (("unbilled", None, "10"), ("billed", "INV-1", "10.00")):
+            s.add(m.ChargeLine(connection_id=pax8.id, line_key=key, customer_external_id="c1",
+                               subscription_external_id="s1", sku="E3",
+                               charge_type="cycleCharge", charge_start=date(2026, 3, 1),
+                               charge_end=date(2026, 3, 31), quantity=Decimal(quantity),
+                               unit_price=Decimal("19.80"), total=Decimal("198.00"),
+                               currency="USD", invoice_number=invoice))
+    assert reconcile_period(ws, "2026-03", user="ann").findings == 0
+    with ws.begin() as s:
+        s.add(m.ChargeLine(connection_id=1, line_key="unbilled-2", customer_external_id="c1",
+                           subscription_external_id="s1", sku="E3", charge_type="cycleCharge",
+                           charge_start=date(2026, 3, 1), charge_end=date(2026, 3, 31),
+                           quantity=Decimal(10), currency="USD", invoice_number=None))
+    [row] = list_findings(ws, "2026-03") if reconcile_period(ws, "2026-03", user="ann") else []
+    assert row.kind == "quantity_drift" and row.vendor_quantity == Decimal(20)
