@@ -99,6 +99,8 @@ def test_the_march_example_on_postgresql(postgres_url):
         _seed(workspace)
         test_the_march_example_from_the_brief(workspace)
         test_rerun_keeps_review_state_and_changes_nothing(workspace)
+        [row] = list_findings(workspace, "2026-03", with_explanation=False)  # as the grid
+        assert row.summary.startswith("Contoso Ltd") and row.explanation == {}
     finally:
         workspace.close()
 
