@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -59,21 +59,19 @@ def _sum(texts: str | None) -> Decimal:
     return sum(map(Decimal, texts.split(SEPARATOR)), ZERO) if texts else ZERO
 
 
-def raw_rows(conn: Connection, query: Select) -> Any:
-    """Rows straight from the DBAPI cursor: a million rows through SQLAlchemy's result
-    objects would cost several seconds of per-row Python."""
-    compiled = query.compile(conn)
-    params: Any = compiled.params
-    if compiled.positional:
-        params = tuple(compiled.params[name] for name in compiled.positiontup or ())
-    cursor = conn.connection.cursor()
-    cursor.execute(str(compiled), params)
-    return cursor
+def raw_rows(conn: Connection, query: Select) -> Iterator[tuple]:
+    """Rows straight from the DBAPI cursor (SQLAlchemy binds the parameters): a million rows
+    through SQLAlchemy's result objects would cost several seconds of per-row Python."""
+    result = conn.execute(query)
+    try:
+        yield from result.cursor
+    finally:
+        result.close()
 
 
 def _in_period(conn: Connection, period: BillingPeriod):  # noqa: ANN202
-    """Lines touching the period. The columns are untyped and `raw_rows` passes values to
-    the driver as they are: SQLite stores dates as ISO text, PostgreSQL wants dates."""
+    """Lines touching the period. The columns are untyped, so values reach the driver as
+    they are: SQLite stores dates as ISO text, PostgreSQL wants dates."""
     start, end = period.start, period.end
     if conn.dialect.name == "sqlite":
         start, end = start.isoformat(), end.isoformat()  # type: ignore[assignment]
