@@ -26,6 +26,7 @@ from app.sync.autotask.connector import AutotaskConnector
 from app.sync.autotask.throttle import THREADS_PER_ENDPOINT, UNLIMITED, endpoint_of
 from app.sync.autotask.wire import to_date
 from app.sync.sandbox.base import SandboxCore, SandboxRequest
+from app.sync.sandbox.seed import TickingClock, utc_now
 
 WriteRecord = writes.WriteRecord
 ENTITIES = ("Companies", "Contracts", "Services", "ContractServices", "ContractServiceUnits",
@@ -43,7 +44,7 @@ class AutotaskSandbox(SandboxCore):
         super().__init__(base_path=base_path)
         self.credentials = credentials or data.SandboxCredentials()
         self.zone_origin = zone_origin  # None: the zone is the origin the lookup came to
-        self.clock = clock or data.utc_now
+        self.clock = clock or utc_now
         self.companies: dict[int, dict[str, Any]] = {}
         self.contracts: dict[int, dict[str, Any]] = {}
         self.services: dict[int, dict[str, Any]] = {}
@@ -74,7 +75,7 @@ class AutotaskSandbox(SandboxCore):
                **kwargs: Any) -> AutotaskSandbox:
         """A deterministic tenant; its clock ticks one second per call from `today` 09:00."""
         today = today or date.today()
-        kwargs.setdefault("clock", data.TickingClock(datetime.combine(today, time(9), UTC)))
+        kwargs.setdefault("clock", TickingClock(datetime.combine(today, time(9), UTC)))
         sandbox = cls(**kwargs)
         data.seed(sandbox, companies=companies, seed=seed, today=today)
         return sandbox

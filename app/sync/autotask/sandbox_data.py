@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from app.sync.autotask.wire import format_date, format_timestamp
+from app.sync.sandbox.seed import company_name
 
 if TYPE_CHECKING:
     from app.sync.autotask.sandbox import AutotaskSandbox
@@ -56,26 +57,6 @@ SERVICES = [
     ("Backup for M365", "Cloud backup for Microsoft 365", "3.5000", "2.1250"),
     ("Managed Endpoint", "Managed endpoint (RMM + AV)", "12.00", "4.75"),
 ]
-COMPANY_NAMES = [
-    "Acme Dental", "Birch & Vale Law", "Cobalt Logistics", "Delta Orthopedics",
-    "Evergreen Realty", "Fjord Architects", "Granite Credit Union", "Harbor Veterinary",
-    "Ironwood Manufacturing", "Juniper Accounting", "Keystone Schools", "Lumen Media",
-]
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
-
-
-class TickingClock:
-    """A deterministic clock: each call is one second after the previous one."""
-
-    def __init__(self, start: datetime) -> None:
-        self.current = start
-
-    def __call__(self) -> datetime:
-        self.current += timedelta(seconds=1)
-        return self.current
 
 
 def stamp(when: datetime) -> str:
@@ -208,8 +189,7 @@ def seed(sandbox: AutotaskSandbox, *, companies: int, seed: int, today: date) ->
                  for name, desc, p, c in SERVICES]
     month = today.replace(day=1)
     for n in range(companies):
-        name = COMPANY_NAMES[n % len(COMPANY_NAMES)] + (
-            f" {n // len(COMPANY_NAMES) + 1}" if n >= len(COMPANY_NAMES) else "")
+        name = company_name(n)
         comp = sandbox.add_company(name, number=f"CUST{n + 1:04d}",
                                    when=base - timedelta(days=rng.randint(0, 90)))
         start = add_months(month, -rng.choice([3, 7, 14, 26]))

@@ -35,6 +35,7 @@ from app.sync.connectwise.sandbox_writes import (
 )
 from app.sync.connectwise.wire import loads
 from app.sync.sandbox.base import SandboxCore, SandboxRequest
+from app.sync.sandbox.seed import TickingClock, utc_now
 
 LINE_FIELDS = data.field_names("additions")
 
@@ -56,7 +57,7 @@ class ConnectWiseSandbox(SandboxCore):
                  clock: Callable[[], datetime] | None = None) -> None:
         super().__init__(base_path=base_path)
         self.credentials = credentials or data.SandboxCredentials()
-        self.clock = clock or data.utc_now
+        self.clock = clock or utc_now
         self.companies: dict[int, dict[str, Any]] = {}
         self.agreements: dict[int, dict[str, Any]] = {}
         self.additions: dict[int, dict[str, Any]] = {}
@@ -75,7 +76,7 @@ class ConnectWiseSandbox(SandboxCore):
                **kwargs: Any) -> ConnectWiseSandbox:
         """A deterministic tenant; its clock ticks one second per write from `today` 09:00."""
         today = today or date.today()
-        kwargs.setdefault("clock", data.TickingClock(
+        kwargs.setdefault("clock", TickingClock(
             datetime.fromisoformat(f"{today.isoformat()}T09:00:00+00:00")))
         sandbox = cls(**kwargs)
         data.seed(sandbox, companies=companies, seed=seed, today=today)
@@ -84,7 +85,7 @@ class ConnectWiseSandbox(SandboxCore):
     def state(self) -> dict[str, Any]:
         """The tenant's data as plain values, for `app.sync.sandbox.persist` to save."""
         with self.lock:
-            clock = self.clock.current if isinstance(self.clock, data.TickingClock) else None
+            clock = self.clock.current if isinstance(self.clock, TickingClock) else None
             return {"base_path": self.base_path, "credentials": vars(self.credentials),
                     "clock": clock, "next_id": dict(self._next_id),
                     "companies": list(self.companies.values()),
@@ -95,7 +96,7 @@ class ConnectWiseSandbox(SandboxCore):
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> ConnectWiseSandbox:
-        clock = data.TickingClock(state["clock"]) if state["clock"] is not None else None
+        clock = TickingClock(state["clock"]) if state["clock"] is not None else None
         sandbox = cls(credentials=data.SandboxCredentials(**state["credentials"]),
                       base_path=state["base_path"], clock=clock)
         for table in ("companies", "agreements", "additions", "catalog"):

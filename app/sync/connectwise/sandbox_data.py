@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from app.sync.connectwise.wire import format_cw_date, format_timestamp
+from app.sync.sandbox.seed import company_name
 
 if TYPE_CHECKING:
     from app.sync.connectwise.sandbox import ConnectWiseSandbox
@@ -49,26 +50,6 @@ CATALOG = [
     ("AZURE-USAGE", "Azure consumption (billed in arrears)", "1.00", "0.85"),
     ("BACKUP-365", "Cloud backup for Microsoft 365", "3.5000", "2.1250"),
 ]
-COMPANY_NAMES = [
-    "Acme Dental", "Birch & Vale Law", "Cobalt Logistics", "Delta Orthopedics",
-    "Evergreen Realty", "Fjord Architects", "Granite Credit Union", "Harbor Veterinary",
-    "Ironwood Manufacturing", "Juniper Accounting", "Keystone Schools", "Lumen Media",
-]
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC).replace(microsecond=0)
-
-
-class TickingClock:
-    """A deterministic clock: each call is one second after the previous one."""
-
-    def __init__(self, start: datetime) -> None:
-        self.current = start
-
-    def __call__(self) -> datetime:
-        self.current += timedelta(seconds=1)
-        return self.current
 
 
 def info(when: datetime, by: str = "trueup_demo") -> dict[str, str]:
@@ -200,8 +181,7 @@ def seed(sandbox: ConnectWiseSandbox, *, companies: int, seed: int, today: date)
              for ident, desc, p, c in CATALOG]
     month_start = today.replace(day=1)
     for n in range(companies):
-        name = COMPANY_NAMES[n % len(COMPANY_NAMES)] + (f" {n // len(COMPANY_NAMES) + 1}"
-                                                        if n >= len(COMPANY_NAMES) else "")
+        name = company_name(n)
         comp = sandbox.add_company(name, last_updated=base - timedelta(days=rng.randint(30, 400)))
         start = month_start - timedelta(days=rng.choice([90, 200, 400, 800]))
         cancelled = n % 7 == 6  # every seventh customer has left: its agreement is cancelled

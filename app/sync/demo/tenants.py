@@ -16,10 +16,10 @@ from decimal import Decimal
 
 from app.domain.periods import add_months
 from app.sync.connectwise.sandbox import ConnectWiseSandbox
-from app.sync.connectwise.sandbox_data import TickingClock
 from app.sync.demo.plan import AZURE, NOT_IN_PSA_CATALOG, DemoCustomer, DemoPlan, DemoSub
 from app.sync.pax8.sandbox import Pax8Sandbox
 from app.sync.pax8.sandbox_data import CATALOG, PARTNER_SHARE, money
+from app.sync.sandbox.seed import TickingClock
 
 MOTION_TERMS = {"M/M": ("Monthly", None), "A/M": ("Monthly", "1-Year"),
                 "A/A": ("Annual", "1-Year"), "3Y/A": ("Annual", "3-Year")}
