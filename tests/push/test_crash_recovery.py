@@ -180,6 +180,38 @@ def test_two_recoveries_of_one_crashed_push_create_one_line(new_workspace, cw):
     assert queue(ws_a)[0].state == "DONE"
 
 
+def test_a_push_whose_read_outlasts_its_lease_never_writes_after_a_takeover(ws, cw):
+    """A's read waits so long on 429 that its lease runs out; another process (B) takes
+    the intent over, finds nothing written and creates the line. When A's read finally
+    returns, A must not write: that would be a second line, a double bill."""
+    sandbox = cw.sandbox
+    intent = queue_action(ws, "CW", add_line(sandbox), user="ann")
+    connector = cw.connector(sleep=lambda s: None)
+    other = f"{socket.gethostname()}:{os.getppid()}"  # alive, and not this process
+
+    class ReadOutlastingTheLease(ConnectWisePushAdapter):
+        def read(self, i):  # noqa: ANN001, ANN202
+            snapshot = super().read(i)
+            if i.id == intent.id and not taken_over:
+                taken_over.append(True)
+                with ws.begin() as s:  # as B sees it: a live owner silent past the lease
+                    s.execute(update(PushIntent).where(PushIntent.id == i.id).values(
+                        updated_at=datetime.now(UTC) - engine.LEASE * 2,
+                        payload={**i.payload, "claimed_by": other}))
+                b = engine.push_pending(ws.sessions, lambda _: ConnectWisePushAdapter(
+                    connector), user="b")
+                assert [o.state for o in b] == ["PENDING", "DONE"]
+            return snapshot
+
+    taken_over: list[bool] = []
+    a = engine.push_pending(ws.sessions, lambda _: ReadOutlastingTheLease(connector), user="a")
+    connector.close()
+    assert taken_over and a == []  # A stood down at the fence before its write
+    assert len(sandbox.writes("POST")) == 1
+    assert len(lines_with_marker(sandbox, intent.marker)) == 1
+    assert queue(ws)[0].state == "DONE"
+
+
 def test_recovery_that_cannot_open_the_keyring_leaves_the_intent_for_the_next_try(
         ws, cw, memory_keyring):
     """Settling needs the PSA; with the keyring locked, nothing may be claimed and stranded."""

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.models.activity import PushIntent
 from app.models.review import Finding
+from app.sync.http import DEFAULT_TIMEOUT, RetryPolicy
 from app.sync.push.intents import (
     UNSETTLED,
     IntentState,
@@ -32,7 +33,25 @@ from app.sync.push.intents import (
 from app.sync.push.verdict import Judgement, LineSnapshot, Verdict, judge
 
 Progress = Callable[[int, int, str], None]
-LEASE = timedelta(minutes=3)  # longer than any request timeout a connector uses
+
+
+def _worst_request() -> timedelta:
+    """The longest one request may legitimately take: every attempt running to its
+    timeouts, with the longest waits on 429 and the connect retries between them."""
+    policy, timeout = RetryPolicy(), DEFAULT_TIMEOUT
+    attempt = sum(t or 0 for t in (timeout.connect, timeout.write, timeout.read, timeout.pool))
+    attempts = 1 + policy.max_429_retries + policy.max_connect_retries
+    waits = policy.max_429_retries * policy.max_wait_s + policy.max_connect_retries * (
+        policy.base_backoff_s * 2 ** policy.max_connect_retries)
+    return timedelta(seconds=attempts * attempt + waits)
+
+
+# How long an owner may go without a sign of life before another process may take its
+# intent over. The owner renews its claim just before the write, so the lease must cover
+# the one request after that (the write: under 27 minutes with every 429 and timeout),
+# not the whole push; it was 3 minutes, shorter than the waits a rate-limited write may
+# make, which let a second process re-send a change still on its way.
+LEASE = _worst_request() + timedelta(minutes=2)
 OWNER = f"{socket.gethostname()}:{os.getpid()}"
 
 
@@ -103,12 +122,28 @@ def _judge(intent: IntentView, current: LineSnapshot) -> Judgement:
                  current)
 
 
-def _claim(sessions: sessionmaker[Session], intent: IntentView, from_states: tuple[str, ...]) -> bool:
+def _claim(sessions: sessionmaker[Session], intent: IntentView, from_states: tuple[str, ...]
+           ) -> datetime | None:
+    """Claim the intent for this process: the claim's time, or None if another got it."""
     with sessions.begin() as s:
         if not claim(s, intent.id, from_states):
-            return False
-        s.get(PushIntent, intent.id).payload = {**intent.payload, "claimed_by": OWNER}
-    return True
+            return None
+        row = s.get(PushIntent, intent.id)
+        row.payload = {**intent.payload, "claimed_by": OWNER}
+        return row.updated_at
+
+
+def _renew(sessions: sessionmaker[Session], intent: IntentView, claimed_at: datetime) -> bool:
+    """Still ours, untouched since `claimed_at`? Then renew the lease (one compare-and-set):
+    the fence before the write, so a push whose read outlasted the lease (long waits on
+    429) never writes after another process took the intent over."""
+    with sessions.begin() as s:
+        result = s.execute(
+            update(PushIntent)
+            .where(PushIntent.id == intent.id, PushIntent.state == IntentState.SENDING,
+                   PushIntent.updated_at == claimed_at)
+            .values(updated_at=datetime.now(UTC)))
+        return result.rowcount == 1
 
 
 def settle(sessions: sessionmaker[Session], intent: IntentView, adapter: PushAdapter, *,
@@ -193,7 +228,8 @@ def recover(sessions: sessionmaker[Session], adapter_for: AdapterFor, *, user: s
 
 def push_one(sessions: sessionmaker[Session], intent: IntentView, adapter: PushAdapter, *,
              user: str) -> PushOutcome | None:
-    if not _claim(sessions, intent, (IntentState.PENDING,)):
+    claimed_at = _claim(sessions, intent, (IntentState.PENDING,))
+    if claimed_at is None:
         return None  # someone else (another click, another process) is pushing it
     try:
         current = adapter.read(intent)
@@ -206,6 +242,8 @@ def push_one(sessions: sessionmaker[Session], intent: IntentView, adapter: PushA
                      response={"settled_by": "read-before-write", "reason": verdict.reason})
     if verdict.verdict is Verdict.CONFLICT:
         return _move(sessions, intent, IntentState.CONFLICT, user=user, error=verdict.reason)
+    if not _renew(sessions, intent, claimed_at):
+        return None  # taken over while we read: the other process settles and sends it
     try:
         result = adapter.send(intent)
     except PushRejected as exc:
