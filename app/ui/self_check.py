@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QEvent, QSettings
 from PySide6.QtWidgets import QApplication
 
 from app.services.workspace import Workspace
@@ -27,7 +27,10 @@ def build_window_offscreen(workspace: Workspace, folder: Path) -> str:
         pages = window.pages.count()
         platform = QApplication.platformName()
     finally:
-        window.close()
+        window.close()  # stops the window's jobs and waits for them
+        QApplication.processEvents()  # their last signals, while the window still exists
         window.deleteLater()
-        QApplication.processEvents()
+        # processEvents() leaves deferred deletes alone: without this the window, and the
+        # timers of its pages (the daily-sync check), lived on against the workspace.
+        QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     return f"{pages} pages ({platform})"
