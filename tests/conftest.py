@@ -13,31 +13,8 @@ os.environ.setdefault("TRUEUP_LOG_DIR", tempfile.mkdtemp(prefix="trueup-test-log
 
 import keyring  # noqa: E402
 import pytest  # noqa: E402
-from keyring.backend import KeyringBackend  # noqa: E402
-from keyring.errors import PasswordDeleteError  # noqa: E402
 
-
-class MemoryKeyring(KeyringBackend):
-    """A keyring that lives in memory for one test process; never touches the OS."""
-
-    priority = 1
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.store: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.store.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.store[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        try:
-            del self.store[(service, username)]
-        except KeyError as exc:
-            raise PasswordDeleteError(username) from exc
-
+from tests.push.keyring_backend import MemoryKeyring  # noqa: E402
 
 # Every thread created from now on starts from DefaultContext: trap floats there too.
 decimal.DefaultContext.traps[decimal.FloatOperation] = True

@@ -21,7 +21,7 @@ from app.models.workspace import Workspace  # noqa: E402
 from app.services.push import push_approved  # noqa: E402
 from app.sync import credentials  # noqa: E402
 from app.sync.push.connectwise_adapter import ConnectWisePushAdapter  # noqa: E402
-from tests.push.keyring_backend import ChildMemoryKeyring  # noqa: E402
+from tests.push.keyring_backend import MemoryKeyring  # noqa: E402
 
 
 def die() -> None:
@@ -30,7 +30,7 @@ def die() -> None:
 
 
 def main(db: str, moment: str) -> int:
-    keyring.set_keyring(ChildMemoryKeyring())
+    keyring.set_keyring(MemoryKeyring())
     credentials.store_secret("CW", os.environ["TRUEUP_TEST_CHILD_SECRET"])
     real_send = ConnectWisePushAdapter.send
 

@@ -1,7 +1,7 @@
-"""Keyring backends for tests that run TrueUp in a child process. TEST ONLY, never in app/.
+"""Keyring backends for tests. TEST ONLY, never in app/.
 
-A child process cannot see the parent's in-memory keyring, so:
-- `ChildMemoryKeyring` lives inside one child process (the crash child seeds it itself);
+- `MemoryKeyring` lives in one process's memory: every test gets a fresh one (conftest), and
+  a child process that runs TrueUp seeds its own (the crash child);
 - `TestOnlyFileKeyring` keeps secrets in a JSON file named by TRUEUP_TEST_KEYRING_FILE, so a
   secret stored by one CLI call (`connect`) is there for the next (`sync`, `push`). It is
   plain text on disk: acceptable in a test's tmp_path, and the reason it lives here and
@@ -21,7 +21,9 @@ from keyring.errors import PasswordDeleteError
 FILE_ENV = "TRUEUP_TEST_KEYRING_FILE"
 
 
-class ChildMemoryKeyring(KeyringBackend):
+class MemoryKeyring(KeyringBackend):
+    """A keyring that lives in memory for one process; never touches the OS."""
+
     priority = 1
 
     def __init__(self) -> None:
