@@ -141,6 +141,14 @@ class BilledLine:
 _Line = TypeVar("_Line")
 
 
+def charge_twin(charge_type: str, start: object, end: object, quantity: object,
+                currency: str, invoice: str | None) -> tuple[tuple, bool]:
+    """What makes an unbilled recon line and its billed copy the same charge (type, dates,
+    quantity, currency; never the invoice number), and whether this one is billed."""
+    return (charge_type.lower(), str(start), str(end), Decimal(str(quantity)), currency), \
+        bool(invoice)
+
+
 def without_unbilled_twins(lines: Sequence[_Line],
                            twin: Callable[[_Line], tuple[Hashable, bool]]) -> list[_Line]:
     """The lines less every unbilled one whose billed twin is there too.

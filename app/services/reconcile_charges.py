@@ -33,7 +33,12 @@ from sqlalchemy.sql import Select
 
 from app.domain.periods import BillingPeriod
 from app.domain.reconciliation import VendorCharge
-from app.domain.seat_history import BilledLine, states_seats, without_unbilled_twins
+from app.domain.seat_history import (
+    BilledLine,
+    charge_twin,
+    states_seats,
+    without_unbilled_twins,
+)
 
 # Untyped columns: values arrive as the database stores them (text dates, decimal text).
 LINES = table("charge_lines", *(column(name) for name in (
@@ -125,8 +130,7 @@ class SeatCharges:
 
 def _seat_twin(row: tuple) -> tuple[tuple, bool]:
     _, charge_type, start, end, quantity, _, _, _, invoice, currency = row
-    return (charge_type.lower(), str(start), str(end), Decimal(quantity), currency), \
-        bool(invoice)
+    return charge_twin(charge_type, start, end, quantity, currency, invoice)
 
 
 # --- usage lines -------------------------------------------------------------------------------

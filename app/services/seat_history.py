@@ -23,6 +23,7 @@ from app.domain.seat_history import (
     Observation,
     Source,
     Terms,
+    charge_twin,
     close_lots,
     derive_seat_history,
     is_ended,
@@ -206,9 +207,8 @@ def seat_lots(ws: Workspace, connection: str, subscription: str) -> list[Lot]:
 
 
 def _twin(row: Any) -> tuple[tuple, bool]:
-    """A charge line's identity without its invoice, and whether it was billed."""
-    return ((row.charge_type.lower(), row.charge_start, row.charge_end, row.quantity,
-             row.currency), bool(row.invoice_number))
+    return charge_twin(row.charge_type, row.charge_start, row.charge_end, row.quantity,
+                       row.currency, row.invoice_number)
 
 
 def vendor_quantity(ws: Workspace, connection: str, subscription: str) -> VendorTimeline:
