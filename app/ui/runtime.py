@@ -11,9 +11,9 @@ anything a session can drain. Nothing changes on a binding without the defect.
 so one triggered by a worker's allocations stalls the window as well. Measured: 170-360 ms
 with the startup heap alone, and twelve full collections of up to 2.4 s each (10 of 21 s)
 while `list_findings` built 100,000 rows — which left no cyclic garbage at all. So bulk
-work runs with automatic collection paused (`app.services.collection.paused_collection`,
-re-exported here), what survives it (the rows) is frozen out of the collector's reach
-(`gc.freeze`), and the startup heap is frozen once (`settle_heap`).
+work runs with automatic collection paused (`app.services.collection`), what survives it
+(the rows) is frozen out of the collector's reach (`gc.freeze`), and the startup heap is
+frozen once (`settle_heap`).
 """
 
 from __future__ import annotations
@@ -23,10 +23,6 @@ import gc
 import sys
 
 from PySide6.QtCore import QObject, Signal
-
-from app.services.collection import paused_collection
-
-__all__ = ["paused_collection", "pin_bools", "settle_heap"]
 
 PIN = 1 << 40  # ~10^12 emits: never reached
 _PROBES = 16

@@ -13,13 +13,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from app.services.collection import paused_collection
 from app.services.findings import FindingRow, list_findings
 from app.services.history import HistoryEntry, finding_history, reconciled_periods
 from app.services.reconcile import ReconcileReport, reconcile_period
 from app.services.review import ReviewError, StaleFindingError, decide
 from app.services.workspace import Workspace
 from app.ui.review.labels import search_text
-from app.ui.runtime import paused_collection
 
 Report = Callable[[int, int | None, str], None]
 
@@ -87,5 +87,4 @@ def finding_detail(ws: Workspace, finding_id: int) -> FindingDetail:
 
 def reconcile(ws: Workspace, period: str, user: str, report: Report,
               cancel: threading.Event) -> ReconcileReport:
-    with paused_collection(freeze_survivors=False):
-        return reconcile_period(ws, period, user=user, progress=report, cancel=cancel)
+    return reconcile_period(ws, period, user=user, progress=report, cancel=cancel)
