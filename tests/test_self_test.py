@@ -42,6 +42,12 @@ def test_every_step_passes_in_process(qapp):
     line = report.summary()
     assert "\n" not in line
     assert "5 lines" in line and "findings" in line and "review template" in line
+    from PySide6.QtWidgets import QApplication
+
+    from app.ui.main_window import MainWindow
+
+    # The window it built is gone, timers and all: none lingers on a workspace since closed.
+    assert not [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)]
 
 
 def test_a_missing_sample_fails_naming_the_step_and_stops_there(monkeypatch, tmp_path):
