@@ -14,25 +14,22 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Text, column, insert, select, table
+from sqlalchemy import Text, column, func, insert, select, table
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from app.domain.actions import action_to_dict
 from app.domain.periods import BillingPeriod
-from app.domain.policy import BillingPolicy, PolicyRule, resolve_policy
 from app.domain.reconciliation import (
     FindingDraft,
-    OrphanPsaLine,
-    PolicyFor,
-    SubscriptionFacts,
-    reconcile,
 )
 from app.models.activity import PushIntent
 from app.models.audit import record_audit
+from app.models.entities import VendorSubscription
 from app.models.review import BillingPeriodRow, Finding
 from app.services.collection import paused_collection
-from app.services.reconcile_facts import Loaded, load_facts
+from app.services.reconcile_facts import Loaded, id_maps, read_book
+from app.services.reconcile_worker import parts_for, reconcile_in_parts, workers
 from app.services.workspace import Workspace
 
 Progress = Callable[[int, int | None, str], None]
@@ -74,38 +71,6 @@ def parse_period(label: str) -> BillingPeriod:
         return BillingPeriod.month(year, month)
     except (ValueError, TypeError) as exc:
         raise PeriodError(f"not a billing period (YYYY-MM): {label!r}") from exc
-
-
-def shared_policy_resolver(rules: list[PolicyRule]) -> PolicyFor:
-    """The engine's `policy_for`, resolving once per distinct set of *matching* references.
-
-    A policy depends on a subscription's vendor, customer and product references only
-    through the rules stored for them, so references no rule names are dropped before the
-    cache look-up: with no customer rules, every customer of a vendor, product and PSA
-    shares one resolution (40,000 subscriptions: a handful instead of ~20,000, each of which
-    parses every key). Same result as the engine's resolver, references kept in order.
-    """
-    named: dict[str, set[str]] = {"vendor": set(), "customer": set(), "product": set()}
-    for rule in rules:
-        named.get(str(rule.scope), set()).add(rule.scope_ref)
-    resolved: dict[tuple, BillingPolicy] = {}
-
-    vendors, customers, products = named["vendor"], named["customer"], named["product"]
-
-    def policy_for(subject: SubscriptionFacts | OrphanPsaLine) -> BillingPolicy:
-        refs = (subject.vendor if subject.vendor in vendors else None,
-                tuple(r for r in subject.customer.policy_refs if r in customers)
-                if customers else (),
-                tuple(r for r in subject.policy_products() if r in products)
-                if products else (),
-                subject.psa_kind)
-        policy = resolved.get(refs)
-        if policy is None:
-            policy = resolved[refs] = resolve_policy(
-                rules, vendor=refs[0], customer=refs[1], product=refs[2], psa_kind=refs[3])
-        return policy
-
-    return policy_for
 
 
 def _period_row(session: Session, period: BillingPeriod) -> BillingPeriodRow:
@@ -262,16 +227,19 @@ def _reconcile_once(ws: Workspace, period: BillingPeriod, user: str, progress: P
                     cancel: threading.Event | None) -> ReconcileReport:
     with paused_collection(), ws.begin() as session:
         one_snapshot(session)
-        progress(0, None, "loading")
-        loaded = load_facts(session, period)
+        subscriptions = session.scalar(select(func.count()).select_from(VendorSubscription))
+        with workers(parts_for(subscriptions or 0) - 1) as helpers:  # start while reading
+            progress(0, None, "loading")
+            book = read_book(session, period)
+            loaded = Loaded(rules=book.rules)
+            id_maps(book, loaded)
+            if cancel is not None and cancel.is_set():
+                raise InterruptedError("cancelled")
+            progress(0, len(book.subs), "reconciling")
+            result = reconcile_in_parts(period, book, helpers)
         if cancel is not None and cancel.is_set():
             raise InterruptedError("cancelled")
-        progress(0, len(loaded.facts), "reconciling")
-        result = reconcile(period, loaded.facts,
-                           policy_for=shared_policy_resolver(loaded.rules))
-        if cancel is not None and cancel.is_set():
-            raise InterruptedError("cancelled")
-        progress(len(loaded.facts), len(loaded.facts), "storing findings")
+        progress(len(book.subs), len(book.subs), "storing findings")
         period_row = _period_row(session, period)
         counts = store_findings(session, period_row, list(result.findings), loaded, user)
         period_row.reconciled_at = datetime.now(UTC)

@@ -1,10 +1,11 @@
-"""A period's vendor charge lines, read fast, as the engine's BilledLines and VendorCharges.
+"""A period's vendor charge lines, read fast, for the engine's BilledLines and VendorCharges.
 
 A big book has a million charge lines in a month, most of them Azure daily usage (a line per
 meter per day). Loading them costs what the engine needs and no more:
 
 * seat lines (a few per subscription) are read through the DBAPI cursor as raw values (no
-  per-row ORM or type-decorator work) and parsed here: ISO dates, exact decimal text;
+  per-row ORM or type-decorator work), parsed when the facts are built
+  (app.services.reconcile_book): ISO dates, exact decimal text;
 * usage lines are grouped in SQL per subscription (and currency). The engine only ever adds
   usage amounts up (usage charge, unmapped estimate), so one charge per group changes no
   amount; its amount is summed exactly here from the group's decimal texts (SQL SUM would
@@ -22,8 +23,6 @@ from __future__ import annotations
 import threading
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import and_, column, func, literal, not_, or_, select, table
@@ -32,38 +31,13 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
 from app.domain.periods import BillingPeriod
-from app.domain.reconciliation import VendorCharge
-from app.domain.seat_history import (
-    BilledLine,
-    charge_twin,
-    states_seats,
-    without_unbilled_twins,
-)
+from app.services.reconcile_book import SEPARATOR, Key
 
 # Untyped columns: values arrive as the database stores them (text dates, decimal text).
 LINES = table("charge_lines", *(column(name) for name in (
     "id", "connection_id", "subscription_external_id", "line_key", "charge_type",
     "charge_start", "charge_end", "quantity", "unit_price", "subtotal", "total", "is_usage",
     "invoice_number", "currency")))
-ZERO = Decimal(0)
-SEPARATOR = ";"
-Key = tuple[int, str]  # (connection id, vendor subscription id)
-
-
-def day(value: Any) -> date | None:
-    if value is None or isinstance(value, date):
-        return value
-    return date.fromisoformat(value)
-
-
-def number(value: Any) -> Decimal | None:
-    return None if value is None else Decimal(value)
-
-
-def _sum(texts: str | None) -> Decimal:
-    return sum(map(Decimal, texts.split(SEPARATOR)), ZERO) if texts else ZERO
-
-
 def raw_rows(conn: Connection, query: Select) -> Iterator[tuple]:
     """Rows straight from the DBAPI cursor (SQLAlchemy binds the parameters): a million rows
     through SQLAlchemy's result objects would cost several seconds of per-row Python."""
@@ -94,43 +68,18 @@ def _concat(conn: Connection, value: Any) -> Any:
 # --- seat lines --------------------------------------------------------------------------------
 
 
-class SeatCharges:
-    """A period's seat (non-usage) charge lines as raw rows, per subscription."""
-
-    def __init__(self, session: Session, period: BillingPeriod) -> None:
-        conn, c = session.connection(), LINES.c
-        self.rows: dict[Key, list[tuple]] = defaultdict(list)
-        query = select(c.connection_id, c.subscription_external_id, c.line_key, c.charge_type,
-                       c.charge_start, c.charge_end, c.quantity, c.unit_price, c.subtotal,
-                       c.total, c.invoice_number, c.currency
-                       ).where(_in_period(conn, period), c.is_usage.is_(False))
-        for row in raw_rows(conn, query):
-            self.rows[(row[0], row[1])].append(row[2:])
-
-    def of(self, connection_id: int, subscription: str, currency: str
-           ) -> tuple[list[BilledLine], list[VendorCharge]]:
-        """The subscription's billed seat lines (every currency: seats are seats) and its
-        seat charges in the subscription's currency."""
-        billed, charges = [], []
-        rows = self.rows.get((connection_id, subscription), ())
-        if len(rows) > 1:
-            rows = without_unbilled_twins(rows, _seat_twin)
-        for (line_key, charge_type, start, end, quantity, unit_price, subtotal, total,
-             invoice, line_currency) in rows:
-            start, end = day(start), day(end)
-            quantity, unit_price = Decimal(quantity), number(unit_price)
-            if end is not None and states_seats(charge_type):
-                billed.append(BilledLine(line_key, start, end, quantity, unit_price))
-            if line_currency == currency:
-                amount = number(total if total is not None else subtotal) or ZERO
-                charges.append(VendorCharge(line_key, charge_type, start, end or start, quantity,
-                                            unit_price, amount, False, invoice))
-        return billed, charges
-
-
-def _seat_twin(row: tuple) -> tuple[tuple, bool]:
-    _, charge_type, start, end, quantity, _, _, _, invoice, currency = row
-    return charge_twin(charge_type, start, end, quantity, currency, invoice)
+def seat_rows(session: Session, period: BillingPeriod) -> dict[Key, list[tuple]]:
+    """A period's seat (non-usage) charge lines as raw rows, per subscription key: (line
+    key, type, start, end, quantity, unit price, subtotal, total, invoice, currency)."""
+    conn, c = session.connection(), LINES.c
+    rows: dict[Key, list[tuple]] = defaultdict(list)
+    query = select(c.connection_id, c.subscription_external_id, c.line_key, c.charge_type,
+                   c.charge_start, c.charge_end, c.quantity, c.unit_price, c.subtotal,
+                   c.total, c.invoice_number, c.currency
+                   ).where(_in_period(conn, period), c.is_usage.is_(False))
+    for row in raw_rows(conn, query):
+        rows[(row[0], row[1])].append(row[2:])
+    return dict(rows)
 
 
 # --- usage lines -------------------------------------------------------------------------------
@@ -177,9 +126,10 @@ def _by_currency(conn: Connection, period: BillingPeriod, key: Key) -> Select:
             .group_by(c.charge_type, c.invoice_number, c.currency))
 
 
-def _summed(rows: Iterable[tuple]) -> list[tuple[Key, tuple | None]]:
-    """Usage groups with their quantities and amounts added up exactly; a group whose lines
-    come in two currencies is returned as None, to be split by currency."""
+def _grouped(rows: Iterable[tuple]) -> list[tuple[Key, tuple | None]]:
+    """Usage groups per subscription; a group whose lines come in two currencies is
+    returned as None, to be split by currency. Quantities and amounts stay decimal texts,
+    added up exactly when the facts are built (wherever that runs)."""
     out: list[tuple[Key, tuple | None]] = []
     for (connection_id, subscription, currency, other_currency, charge_type, invoice,
          last_invoice, start, end, first_key, lines, quantities, amounts) in rows:
@@ -189,8 +139,8 @@ def _summed(rows: Iterable[tuple]) -> list[tuple[Key, tuple | None]]:
         if invoice != last_invoice:
             invoice = f"{invoice}..{last_invoice}"
         out.append(((connection_id, subscription), (
-            charge_type, invoice, currency, start, end, first_key, lines, _sum(quantities),
-            _sum(amounts))))
+            charge_type, invoice, currency, start, end, first_key, lines, quantities,
+            amounts)))
     return out
 
 
@@ -256,7 +206,7 @@ class UsageRead:
             self._same_snapshot = _data_version(cursor) == before
             if self._same_snapshot:
                 cursor.execute(str(compiled), params)
-                self._rows = _summed(cursor.fetchall())
+                self._rows = _grouped(cursor.fetchall())
         except BaseException as exc:  # noqa: BLE001 - read again on the caller's connection
             self._error = exc
         finally:
@@ -264,8 +214,9 @@ class UsageRead:
             raw.close()
 
     def groups(self, session: Session) -> dict[Key, list[tuple]]:
-        """(charge type, invoice, currency, start, end, first line key, lines, quantity,
-        amount) per usage group, per subscription."""
+        """(charge type, invoice, currency, start, end, first line key, lines, quantities,
+        amounts) per usage group, per subscription: the quantities and amounts as decimal
+        texts joined by SEPARATOR."""
         conn = session.connection()
         rows = None
         if self._thread is not None:
@@ -273,21 +224,11 @@ class UsageRead:
             if self._error is None and self._same_snapshot:
                 rows = self._rows
         if rows is None:
-            rows = _summed(raw_rows(conn, _usage_groups(conn, self.period)))
+            rows = _grouped(raw_rows(conn, _usage_groups(conn, self.period)))
         out: dict[Key, list[tuple]] = defaultdict(list)
         for key, group in rows:
             if group is not None:
                 out[key].append(group)
             else:
-                out[key] += [(*row[:7], _sum(row[7]), _sum(row[8]))
-                             for row in raw_rows(conn, _by_currency(conn, self.period, key))]
+                out[key] += list(raw_rows(conn, _by_currency(conn, self.period, key)))
         return out
-
-
-def usage_charges(groups: list[tuple], currency: str) -> list[VendorCharge]:
-    """One subscription's usage groups in its currency, as one charge each."""
-    return [VendorCharge(f"{first_key} (+{lines - 1} usage lines)" if lines > 1 else first_key,
-                         charge_type, day(start), day(end), quantity, None, amount, True,
-                         invoice)
-            for (charge_type, invoice, line_currency, start, end, first_key, lines, quantity,
-                 amount) in groups if line_currency == currency]

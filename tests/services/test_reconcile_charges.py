@@ -13,7 +13,8 @@ from app.domain.periods import BillingPeriod
 from app.models import entities as m
 from app.models.workspace import Workspace
 from app.services.reconcile import one_snapshot
-from app.services.reconcile_charges import UsageRead, usage_charges
+from app.services.reconcile_book import usage_charges
+from app.services.reconcile_charges import UsageRead
 
 MARCH = BillingPeriod.month(2026, 3)
 
@@ -57,11 +58,12 @@ def test_the_background_read_gives_what_a_plain_read_gives(ws):
     assert read._thread is not None and read._same_snapshot
     assert background == plain
     [(_, s1)] = [(k, v) for k, v in background.items() if k[1] == "s1"]
-    by_currency = {g[2]: g for g in s1}
-    assert by_currency["USD"][6:] == (3, Decimal("4.5"), Decimal("0.230649"))  # exact sums
-    assert by_currency["EUR"][6:] == (1, Decimal("1.5"), Decimal("2.5"))
+    assert {g[2]: g[6] for g in s1} == {"USD": 3, "EUR": 1}  # lines per currency
     [usd] = usage_charges(s1, "USD")
-    assert usd.amount == Decimal("0.230649") and usd.charge_id == "u1 (+2 usage lines)"
+    assert (usd.quantity, usd.amount) == (Decimal("4.5"), Decimal("0.230649"))  # exact sums
+    assert usd.charge_id == "u1 (+2 usage lines)"
+    [eur] = usage_charges(s1, "EUR")
+    assert (eur.quantity, eur.amount) == (Decimal("1.5"), Decimal("2.5"))
 
 
 def test_a_commit_between_the_two_snapshots_falls_back_to_the_callers(ws, db_path,
@@ -85,7 +87,8 @@ def test_a_commit_between_the_two_snapshots_falls_back_to_the_callers(ws, db_pat
     groups, read = _groups(ws, True)
     assert committed and read._thread is not None and not read._same_snapshot
     s1 = [g for k, v in groups.items() if k[1] == "s1" for g in v if g[2] == "USD"]
-    assert s1[0][6:] == (4, Decimal("6.0"), Decimal("1.230649"))
+    [usd] = usage_charges(s1, "USD")
+    assert (s1[0][6], usd.quantity, usd.amount) == (4, Decimal("6.0"), Decimal("1.230649"))
 
 
 def test_unbilled_usage_of_a_day_with_billed_usage_is_the_same_usage(ws):
@@ -96,5 +99,6 @@ def test_unbilled_usage_of_a_day_with_billed_usage_is_the_same_usage(ws):
             s.add(line)
     groups, _ = _groups(ws, True)
     usd = [g for k, v in groups.items() if k[1] == "s1" for g in v if g[2] == "USD"]
-    lines, amount = sum(g[6] for g in usd), sum(g[8] for g in usd)
+    lines = sum(g[6] for g in usd)
+    amount = sum(c.amount for c in usage_charges(usd, "USD"))
     assert (lines, amount) == (4, Decimal("0.630649"))  # of the unbilled, day 9 only counts

@@ -3,6 +3,7 @@
 from app.domain.reconciliation.engine import (
     PolicyFor,
     default_policy,
+    merge_results,
     non_billable,
     policy_resolver,
     reconcile,
@@ -45,6 +46,7 @@ __all__ = [
     "default_policy",
     "finding_key",
     "finding_reference",
+    "merge_results",
     "non_billable",
     "policy_resolver",
     "reconcile",

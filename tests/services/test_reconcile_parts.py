@@ -1,0 +1,191 @@
+"""A book reconciled in parts, here and in worker processes, gives exactly the whole book's
+result: the same findings in the same order, the same summary."""
+
+from __future__ import annotations
+
+import logging
+import pickle
+import shutil
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import keyring
+import pytest
+from keyring.backends import fail
+from sqlalchemy import select
+
+import app.services.reconcile_worker as worker_module
+from app.domain.reconciliation import merge_results
+from app.models.review import Finding
+from app.models.workspace import Workspace
+from app.services.demo import build_demo
+from app.services.reconcile import one_snapshot, parse_period, reconcile_period
+from app.services.reconcile_book import Book
+from app.services.reconcile_facts import read_book
+from app.services.reconcile_worker import (
+    WORKER_FLAG,
+    Worker,
+    parts_for,
+    reconcile_in_parts,
+    reconcile_part,
+    workers,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+TODAY = date(2026, 3, 18)
+PERIOD = parse_period("2026-02")
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("parts") / "demo.sqlite"
+    previous = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())
+    try:
+        build_demo(path, TODAY, customers=25)
+    finally:
+        keyring.set_keyring(previous)
+    return path
+
+
+@pytest.fixture(scope="module")
+def book(demo) -> Book:
+    ws = Workspace.open(demo)
+    try:
+        with ws.begin() as session:
+            one_snapshot(session)
+            return read_book(session, PERIOD)
+    finally:
+        ws.close()
+
+
+def _same(a, b) -> None:
+    assert [d.key for d in a.findings] == [d.key for d in b.findings]
+    assert [(d.amount, d.inputs_hash, d.explanation_json) for d in a.findings] == \
+        [(d.amount, d.inputs_hash, d.explanation_json) for d in b.findings]
+    assert a.summary == b.summary
+
+
+def test_the_demo_has_findings_of_many_kinds_to_compare(book):
+    result = reconcile_part(PERIOD, book)
+    assert len({d.kind for d in result.findings}) >= 8 and result.summary.subscriptions > 40
+
+
+@pytest.mark.parametrize("parts", [2, 3, 4, 7])
+def test_parts_merged_are_the_whole_book(book, parts):
+    whole = reconcile_part(PERIOD, book)
+    split = book.split(parts)
+    assert sum(len(p.subs) for p in split) == len(book.subs)
+    assert all(p.subs for p in split)  # 25 customers spread over every part
+    _same(merge_results(reconcile_part(PERIOD, p) for p in split), whole)
+
+
+def test_a_customers_subscriptions_stay_in_one_part(book):
+    """What a customer's subscriptions share (one-time charges, usage of one product) is
+    decided within one part."""
+    split = book.split(3)
+    owner = {}
+    for index, part in enumerate(split):
+        for sub in part.subs:
+            company = part.customer_map.get(sub[16])
+            assert owner.setdefault(("psa", company) if company else ("vendor", sub[14]),
+                                    index) == index
+            if company is not None:  # its one-time charges travel with it
+                assert all(line.company_id != company for other in split if other is not part
+                           for line in other.lines.values() if line.is_one_time)
+
+
+def test_a_part_survives_the_trip_to_a_worker(book):
+    [part, _] = book.split(2)
+    again = pickle.loads(pickle.dumps(part))
+    assert again.lines == part.lines and again.subs == part.subs
+    _same(reconcile_part(PERIOD, again), reconcile_part(PERIOD, part))
+
+
+def test_worker_processes_give_the_whole_books_result(book):
+    with workers(2) as helpers:
+        result = reconcile_in_parts(PERIOD, book, helpers)
+        assert [w.failure for w in helpers] == [None, None]
+        assert all(w.process is not None and w.process.returncode == 0 for w in helpers)
+    _same(result, reconcile_part(PERIOD, book))
+
+
+def test_a_worker_that_dies_leaves_its_part_here(book, monkeypatch, caplog):
+    monkeypatch.setattr(worker_module, "_command",
+                        lambda: [sys.executable, "-c", "import sys; sys.exit('out of memory')"])
+    with caplog.at_level(logging.WARNING), workers(1) as helpers:
+        result = reconcile_in_parts(PERIOD, book, helpers)
+    assert "the reconcile worker" in helpers[0].failure and "out of memory" in \
+        helpers[0].failure
+    assert "reconciling its part here" in caplog.text
+    _same(result, reconcile_part(PERIOD, book))
+
+
+def test_a_worker_that_cannot_start_leaves_its_part_here(book, monkeypatch):
+    monkeypatch.setattr(worker_module, "_command", lambda: [str(ROOT / "no-such-program")])
+    with workers(1) as helpers:
+        result = reconcile_in_parts(PERIOD, book, helpers)
+    assert helpers[0].failure.startswith("could not start a reconcile worker")
+    _same(result, reconcile_part(PERIOD, book))
+
+
+def test_a_failing_job_is_reported_with_its_traceback():
+    worker = Worker()
+    try:
+        worker.send(PERIOD, Book(kinds={}, subs=[(1, 99, "s", "sku", "p", "1", None, None,
+                                                  "USD", "P1M", "Monthly", None, None,
+                                                  "active", "c", "C", 1)]))
+        assert worker.result() is None
+        assert "failed" in worker.failure and "KeyError: 99" in worker.failure
+    finally:
+        worker.stop()
+
+
+def test_the_entry_point_serves_a_worker(book):
+    """`main.py --reconcile-worker` (the packaged app's way) is a worker, not the CLI."""
+    [part, _] = book.split(2)
+    done = subprocess.run([sys.executable, str(ROOT / "main.py"), WORKER_FLAG],
+                          input=pickle.dumps((PERIOD, part)), capture_output=True, check=True,
+                          timeout=120)
+    status, result = pickle.loads(done.stdout)
+    assert status == "ok"
+    _same(result, reconcile_part(PERIOD, part))
+
+
+def test_small_books_stay_in_one_process():
+    assert parts_for(4_999, cores=8) == 1
+    assert parts_for(40_000, cores=1) == 1
+    assert parts_for(40_000, cores=2) == 2
+    assert parts_for(40_000, cores=16) == 4
+
+
+def test_reconcile_period_uses_workers_for_a_big_book(demo, tmp_path, monkeypatch):
+    """With the threshold lowered, the service reconciles the demo in two processes and
+    stores what one process stores."""
+    one, two = tmp_path / "one.sqlite", tmp_path / "two.sqlite"
+    shutil.copy2(demo, one)
+    shutil.copy2(demo, two)
+    started = []
+    real = worker_module.workers
+
+    def counted(count):
+        started.append(count)
+        return real(count)
+
+    monkeypatch.setattr(worker_module, "available_cores", lambda: 2)
+    reports = []
+    for path, threshold in ((one, 10**9), (two, 1)):
+        monkeypatch.setattr(worker_module, "MIN_SUBSCRIPTIONS", threshold)
+        monkeypatch.setattr("app.services.reconcile.workers", counted)
+        ws = Workspace.open(path)
+        try:
+            reports.append(reconcile_period(ws, PERIOD.label, user="ann"))
+            with ws.begin() as s:
+                reports.append(sorted((f.key, f.amount, f.inputs_hash, f.status)
+                                      for f in s.scalars(select(Finding))))
+        finally:
+            ws.close()
+    assert started == [0, 1]
+    assert reports[0] == reports[2] and reports[1] == reports[3] and reports[1]
