@@ -25,7 +25,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from sqlalchemy import and_, column, func, literal, not_, or_, select, table
+from sqlalchemy import Text, and_, cast, column, func, literal, not_, or_, select, table
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
@@ -126,6 +126,36 @@ def _by_currency(conn: Connection, period: BillingPeriod, key: Key) -> Select:
             .group_by(c.charge_type, c.invoice_number, c.currency))
 
 
+# The background read asks for its groups as one text value: SQLite then computes them all
+# without Python's lock, where a row at a time would wait for the lock at every row while
+# the caller's thread runs Python (4,000 groups: about a second more).
+RECORD, UNIT, NULL = "\x1e", "\x1f", "\x1d"
+GROUP_FIELDS = 13
+
+
+def _packed(conn: Connection, period: BillingPeriod) -> Select:
+    groups = _usage_groups(conn, period).subquery()
+    fields = [func.coalesce(cast(c, Text), NULL) for c in groups.c]
+    record = fields[0]
+    for value in fields[1:]:
+        record = record.concat(UNIT).concat(value)
+    return select(func.group_concat(record, RECORD))
+
+
+def _unpacked(text: str | None) -> list[tuple] | None:
+    """The packed groups as rows, or None when a value held a separator (read them again
+    a row at a time)."""
+    rows = []
+    for record in text.split(RECORD) if text else ():
+        values = record.split(UNIT)
+        if len(values) != GROUP_FIELDS:
+            return None
+        row: list[Any] = [None if v == NULL else v for v in values]
+        row[0], row[10] = int(row[0]), int(row[10])
+        rows.append(tuple(row))
+    return rows
+
+
 def _grouped(rows: Iterable[tuple]) -> list[tuple[Key, tuple | None]]:
     """Usage groups per subscription; a group whose lines come in two currencies is
     returned as None, to be split by currency. Quantities and amounts stay decimal texts,
@@ -142,6 +172,12 @@ def _grouped(rows: Iterable[tuple]) -> list[tuple[Key, tuple | None]]:
             charge_type, invoice, currency, start, end, first_key, lines, quantities,
             amounts)))
     return out
+
+
+def _statement(query: Select, conn: Connection) -> tuple[str, tuple]:
+    """SQL text and positional parameters for the raw DBAPI cursor."""
+    compiled = query.compile(conn)
+    return str(compiled), tuple(compiled.params[name] for name in compiled.positiontup or ())
 
 
 def _data_version(cursor: Any) -> int:
@@ -186,8 +222,8 @@ class UsageRead:
         raw = None
         try:
             with bind.connect() as conn:
-                compiled = _usage_groups(conn, self.period).compile(conn)
-            params = tuple(compiled.params[name] for name in compiled.positiontup or ())
+                packed = _statement(_packed(conn, self.period), conn)
+                plain = _statement(_usage_groups(conn, self.period), conn)
             raw = bind.raw_connection()
             before = _data_version(raw.cursor())
         except BaseException as exc:  # noqa: BLE001 - read again on the caller's connection
@@ -205,8 +241,10 @@ class UsageRead:
             cursor.fetchall()
             self._same_snapshot = _data_version(cursor) == before
             if self._same_snapshot:
-                cursor.execute(str(compiled), params)
-                self._rows = _grouped(cursor.fetchall())
+                rows = _unpacked(cursor.execute(*packed).fetchone()[0])
+                if rows is None:
+                    rows = cursor.execute(*plain).fetchall()
+                self._rows = _grouped(rows)
         except BaseException as exc:  # noqa: BLE001 - read again on the caller's connection
             self._error = exc
         finally:

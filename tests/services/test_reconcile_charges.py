@@ -102,3 +102,30 @@ def test_unbilled_usage_of_a_day_with_billed_usage_is_the_same_usage(ws):
     lines = sum(g[6] for g in usd)
     amount = sum(c.amount for c in usage_charges(usd, "USD"))
     assert (lines, amount) == (4, Decimal("0.630649"))  # of the unbilled, day 9 only counts
+
+
+def test_the_packed_background_read_keeps_missing_values_and_odd_text(ws, monkeypatch):
+    """The background read gets every group in one text value; a missing invoice stays
+    missing, and a value holding a separator makes it read the groups row by row."""
+    with ws.begin() as s:
+        line = _usage_line(1, "odd\x1fkey", 6, "1.25", subscription="s3")
+        line.invoice_number = None
+        s.add(line)
+    unpack, unpacked = charges._unpacked, []
+    monkeypatch.setattr(charges, "_unpacked",
+                        lambda text: unpacked.append(unpack(text)) or unpacked[-1])
+    background, read = _groups(ws, True)
+    plain, _ = _groups(ws, False)
+    assert unpacked == [None]  # the separator in the key: read again row by row
+    assert read._same_snapshot and background == plain
+    [s3] = [v for k, v in background.items() if k[1] == "s3"]
+    assert s3[0][1] is None and s3[0][5] == "odd\x1fkey"
+
+
+def test_packed_groups_come_back_as_rows():
+    packed = "1\x1fs1\x1fUSD\x1fUSD\x1fnew\x1f\x1d\x1f\x1d\x1f2026-03-01\x1f2026-03-02\x1fk\x1f2" \
+             "\x1f1.5;2\x1f0.1;0.2"
+    assert charges._unpacked(packed) == [(1, "s1", "USD", "USD", "new", None, None,
+                                          "2026-03-01", "2026-03-02", "k", 2, "1.5;2",
+                                          "0.1;0.2")]
+    assert charges._unpacked(None) == [] and charges._unpacked("1\x1fs1") is None
