@@ -30,3 +30,4 @@ def test_bundle_builds_and_passes_its_self_test():
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     assert "TrueUp self-test passed" in result.stdout
     assert "window: 7 pages (offscreen)" in result.stdout
+    assert "a worker process reconciled" in result.stdout  # the bundle runs its own workers

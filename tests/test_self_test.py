@@ -38,10 +38,11 @@ def test_every_step_passes_in_process(qapp):
     report = run_self_test(window_check=build_window_offscreen)
     assert report.ok, report.summary()
     assert [c.name for c in report.checks] == ["keyring", "workspace", "import", "reconcile",
-                                               "export", "window"]
+                                               "reconcile worker", "export", "window"]
     line = report.summary()
     assert "\n" not in line
     assert "5 lines" in line and "findings" in line and "review template" in line
+    assert "a worker process reconciled" in line
     from PySide6.QtWidgets import QApplication
 
     from app.ui.main_window import MainWindow

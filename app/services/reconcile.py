@@ -29,7 +29,12 @@ from app.models.entities import VendorSubscription
 from app.models.review import BillingPeriodRow, Finding
 from app.services.collection import paused_collection
 from app.services.reconcile_facts import Loaded, id_maps, read_book
-from app.services.reconcile_worker import parts_for, reconcile_in_parts, workers
+from app.services.reconcile_worker import (
+    parts_for,
+    reconcile_in_parts,
+    reconcile_part,
+    workers,
+)
 from app.services.workspace import Workspace
 
 Progress = Callable[[int, int | None, str], None]
@@ -249,6 +254,27 @@ def _reconcile_once(ws: Workspace, period: BillingPeriod, user: str, progress: P
                            skipped_non_billable=summary.skipped_non_billable,
                            settled=summary.settled, waived=summary.waived,
                            skipped=summary.skipped, **counts)
+
+
+def check_worker(ws: Workspace, label: str) -> str:
+    """Reconcile the period's whole book in a worker process, and here, and compare: the
+    program can start itself as a worker (a packaged app included) and gets the same answer.
+    Nothing is stored."""
+    period = parse_period(label)
+    with ws.begin() as session:
+        one_snapshot(session)
+        book = read_book(session, period)
+        session.rollback()
+    with workers(1) as [worker]:
+        worker.send(period, book)
+        result = worker.result()
+        if result is None:
+            raise RuntimeError(worker.failure)
+    here = reconcile_part(period, book)
+    if [(d.key, d.inputs_hash) for d in result.findings] != \
+            [(d.key, d.inputs_hash) for d in here.findings] or result.summary != here.summary:
+        raise RuntimeError("a worker process reconciled the book differently")
+    return f"a worker process reconciled {len(book.subs)} subscriptions alike"
 
 
 def one_snapshot(session: Session) -> None:

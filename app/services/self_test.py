@@ -16,7 +16,7 @@ from pathlib import Path
 from app.services.diagnostics import keyring_status
 from app.services.exports import export
 from app.services.imports import import_partner_center_file
-from app.services.reconcile import reconcile_period
+from app.services.reconcile import check_worker, reconcile_period
 from app.services.workspace import Workspace, describe_workspace, open_workspace
 
 RESOURCES = Path(__file__).resolve().parents[2] / "resources"
@@ -91,13 +91,16 @@ def _pipeline(folder: Path, window_check: WindowCheck | None) -> list[Check]:
     def reconciled() -> str:
         return f"{reconcile_period(ws, SAMPLE_PERIOD, user='self-test').findings} findings"
 
+    def worker() -> str:
+        return check_worker(ws, SAMPLE_PERIOD)
+
     def exported() -> str:
         path = folder / "review.xlsx"
         export(ws, TEMPLATE, SAMPLE_PERIOD, path, user="self-test")
         return f"{TEMPLATE} template, {path.stat().st_size // 1024} KB"
 
     steps = [("workspace", workspace), ("import", imported), ("reconcile", reconciled),
-             ("export", exported)]
+             ("reconcile worker", worker), ("export", exported)]
     if window_check is not None:
         steps.append(("window", lambda: window_check(ws, folder)))
     try:
