@@ -30,8 +30,8 @@ from app.models.review import BillingPeriodRow, Finding
 from app.services.collection import paused_collection
 from app.services.reconcile_facts import Loaded, id_maps, read_book
 from app.services.reconcile_worker import (
+    PartedRun,
     parts_for,
-    reconcile_in_parts,
     reconcile_part,
     workers,
 )
@@ -235,13 +235,14 @@ def _reconcile_once(ws: Workspace, period: BillingPeriod, user: str, progress: P
         subscriptions = session.scalar(select(func.count()).select_from(VendorSubscription))
         with workers(parts_for(subscriptions or 0) - 1) as helpers:  # start while reading
             progress(0, None, "loading")
-            book = read_book(session, period)
+            run = PartedRun(period, helpers)
+            book = read_book(session, period, meanwhile=run.hand_out)
             loaded = Loaded(rules=book.rules)
             id_maps(book, loaded)
             if cancel is not None and cancel.is_set():
                 raise InterruptedError("cancelled")
             progress(0, len(book.subs), "reconciling")
-            result = reconcile_in_parts(period, book, helpers)
+            result = run.result(book)
         if cancel is not None and cancel.is_set():
             raise InterruptedError("cancelled")
         progress(len(book.subs), len(book.subs), "storing findings")
@@ -267,6 +268,7 @@ def check_worker(ws: Workspace, label: str) -> str:
         session.rollback()
     with workers(1) as [worker]:
         worker.send(period, book)
+        worker.send_usage(book.usage)
         result = worker.result()
         if result is None:
             raise RuntimeError(worker.failure)

@@ -139,6 +139,10 @@ class Book:
         state["lines"] = {row[0]: Line._make(row) for row in state["lines"]}
         self.__dict__.update(state)
 
+    def keys(self) -> set[Key]:
+        """The (connection, vendor subscription) keys of the book's subscriptions."""
+        return {(row[SUB_CONNECTION], row[SUB_EXTERNAL]) for row in self.subs}
+
     def part_of(self, sub: tuple, parts: int) -> int:
         """The part a subscription row belongs to: its PSA company's, else its customer's."""
         company = self.companies.get(self.customer_map.get(sub[SUB_CUSTOMER_ID]))

@@ -9,6 +9,7 @@ rows (app.services.reconcile_book), which builds the plain frozen facts for the 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -91,8 +92,10 @@ def _lots(session: Session) -> dict[int, list[tuple]]:
     return dict(out)
 
 
-def read_book(session: Session, period: BillingPeriod) -> Book:
-    """The period's book, every read in the session's transaction."""
+def read_book(session: Session, period: BillingPeriod,
+              meanwhile: Callable[[Book], None] | None = None) -> Book:
+    """The period's book, every read in the session's transaction. `meanwhile` is given
+    the book once everything but the usage is in, while the usage read ends."""
     usage = UsageRead(session, period)  # the biggest read, on another core meanwhile
     book = Book()
     book.rules = [PolicyRule(r.scope, r.scope_ref, r.key, r.value)
@@ -136,6 +139,8 @@ def read_book(session: Session, period: BillingPeriod) -> Book:
         .join(vc, vc.id == vs.customer_id)
         .where(or_(vs.end_date.is_(None), vs.end_date >= period.start - timedelta(days=1),
                    and_(vs.id.in_(select(m.SubscriptionMapping.vendor_subscription_id)))))))
+    if meanwhile is not None:
+        meanwhile(book)
     # Only now wait for the usage groups, read meanwhile.
     book.usage = dict(usage.groups(session))
     return book

@@ -8,8 +8,9 @@ this process does the first. Every part is reconciled exactly as the whole book 
 and `merge_results` puts the parts together into the same findings in the same order.
 
 A worker is this program started again with WORKER_FLAG (`python -m
-app.services.reconcile_worker` from source): it reads one pickled job (the period and its
-part of the book) on stdin, writes one pickled answer on stdout and exits. It never opens
+app.services.reconcile_worker` from source): it reads two pickled frames on stdin (the
+period with its part of the book, then the part's usage, which the workspace read is the
+last to deliver), writes one pickled answer on stdout and exits. It never opens
 the workspace: the book was read in one snapshot by the process that stores the findings.
 Workers start when the reconciliation starts, so their start-up overlaps the reads. A worker
 that cannot start or fails leaves its part to this process: slower, never different.
@@ -25,17 +26,18 @@ import gc
 import logging
 import os
 import pickle
+import struct
 import subprocess
 import sys
 import tempfile
 import traceback
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from app.domain.periods import BillingPeriod
 from app.domain.reconciliation import ReconcileResult, merge_results, policy_resolver, reconcile
-from app.services.reconcile_book import Book, build_facts
+from app.services.reconcile_book import Book, Key, build_facts
 
 WORKER_FLAG = "--reconcile-worker"
 # Below this many subscriptions a worker's start-up costs more than it saves.
@@ -81,11 +83,11 @@ def _environment() -> dict[str, str]:
 class Worker:
     """One worker process: started at once, given one part, answering once.
 
-    The job is written whole and the answer read whole by the calling thread (the worker
-    reads its job before it unpickles it, so writing takes no longer than the pipe needs):
-    a helper thread moving the bytes a pipe buffer at a time would wait for Python's lock
-    at every buffer while this process computes its own part. The worker's stderr goes to
-    a file, so nothing it says there can fill a pipe and stall it.
+    The frames are written whole and the answer read whole by the calling thread (the
+    worker reads a frame before it unpickles it, so writing takes no longer than the pipe
+    needs): a helper thread moving the bytes a pipe buffer at a time would wait for Python's
+    lock at every buffer while this process computes its own part. The worker's stderr goes
+    to a file, so nothing it says there can fill a pipe and stall it.
     """
 
     def __init__(self) -> None:
@@ -101,14 +103,21 @@ class Worker:
             self.failure = f"could not start a reconcile worker: {exc}"
 
     def send(self, period: BillingPeriod, book: Book) -> None:
-        """Hand the part over; the worker starts on it at once."""
-        if self.process is None:
+        """Hand the part over (its usage follows with `send_usage`)."""
+        self._write((period, book))
+
+    def send_usage(self, usage: dict[Key, list[tuple]]) -> None:
+        """The part's usage groups: the worker starts on its part once they are in."""
+        self._write(usage, last=True)
+
+    def _write(self, value: object, *, last: bool = False) -> None:
+        if self.process is None or self.failure:
             return
         assert self.process.stdin is not None
         try:
-            self.process.stdin.write(pickle.dumps((period, book),
-                                                  protocol=pickle.HIGHEST_PROTOCOL))
-            self.process.stdin.close()
+            write_frame(self.process.stdin, value)
+            if last:
+                self.process.stdin.close()
         except OSError as exc:  # it died before reading: its stderr says why
             self.failure = f"the reconcile worker could not take its part: {exc}"
 
@@ -116,7 +125,10 @@ class Worker:
         """The part's result, or None (with `failure` set) when the worker failed."""
         if self.process is None or self.failure:
             return None
-        assert self.process.stdout is not None
+        assert self.process.stdin is not None and self.process.stdout is not None
+        if not self.process.stdin.closed:  # a job never finished ends here, not in a hang
+            with contextlib.suppress(OSError):
+                self.process.stdin.close()
         try:
             answer = self.process.stdout.read()
             self.process.wait()
@@ -158,22 +170,73 @@ def workers(count: int) -> Iterator[list[Worker]]:
             worker.stop()
 
 
+class PartedRun:
+    """One book reconciled in parts: one here, one per worker.
+
+    `hand_out` may be given the book before its usage is read (the slowest read, running
+    meanwhile on another connection): the workers then unpickle their parts while it ends,
+    and `result` sends each its usage.
+    """
+
+    def __init__(self, period: BillingPeriod, helpers: list[Worker]) -> None:
+        self.period = period
+        self.helpers = helpers
+        self.parts: list[Book] | None = None
+
+    def hand_out(self, book: Book) -> None:
+        if not self.helpers or self.parts is not None:
+            return
+        self.parts = book.split(len(self.helpers) + 1)
+        for worker, part in zip(self.helpers, self.parts[1:], strict=True):
+            worker.send(self.period, part)
+
+    def result(self, book: Book) -> ReconcileResult:
+        """The whole book's result, merged from its parts'."""
+        if not self.helpers:
+            return reconcile_part(self.period, book)
+        self.hand_out(book)
+        assert self.parts is not None
+        for part in self.parts:
+            keys = part.keys()
+            part.usage = {k: v for k, v in book.usage.items() if k in keys}
+        for worker, part in zip(self.helpers, self.parts[1:], strict=True):
+            worker.send_usage(part.usage)
+        results = [reconcile_part(self.period, self.parts[0])]
+        for worker, part in zip(self.helpers, self.parts[1:], strict=True):
+            result = worker.result()
+            if result is None:
+                log.warning("%s; reconciling its part here", worker.failure)
+                result = reconcile_part(self.period, part)
+            results.append(result)
+        return merge_results(results)
+
+
 def reconcile_in_parts(period: BillingPeriod, book: Book, helpers: list[Worker]
                        ) -> ReconcileResult:
     """The book's result, one part here and one per worker, merged."""
-    if not helpers:
-        return reconcile_part(period, book)
-    parts = book.split(len(helpers) + 1)
-    for worker, part in zip(helpers, parts[1:], strict=True):
-        worker.send(period, part)
-    results = [reconcile_part(period, parts[0])]
-    for worker, part in zip(helpers, parts[1:], strict=True):
-        result = worker.result()
-        if result is None:
-            log.warning("%s; reconciling its part here", worker.failure)
-            result = reconcile_part(period, part)
-        results.append(result)
-    return merge_results(results)
+    return PartedRun(period, helpers).result(book)
+
+
+FRAME_HEADER = struct.Struct("<Q")  # the length of the pickle that follows
+
+
+def write_frame(stream: BinaryIO, value: object) -> None:
+    data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    stream.write(FRAME_HEADER.pack(len(data)))
+    stream.write(data)
+    stream.flush()
+
+
+def read_frame(stream: BinaryIO) -> Any:
+    """One frame, read whole before it is unpickled (so the writer is free at once)."""
+    header = stream.read(FRAME_HEADER.size)
+    if len(header) != FRAME_HEADER.size:
+        raise EOFError("the reconcile job ended early")
+    (size,) = FRAME_HEADER.unpack(header)
+    data = stream.read(size)
+    if len(data) != size:
+        raise EOFError("the reconcile job ended early")
+    return pickle.loads(data)
 
 
 def serve(stdin: Any = None, stdout: Any = None) -> int:
@@ -185,7 +248,8 @@ def serve(stdin: Any = None, stdout: Any = None) -> int:
         os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     gc.disable()  # a short-lived process of acyclic facts: collection only costs time
     try:
-        period, book = pickle.loads(stdin.read())  # read whole first: the sender is free
+        period, book = read_frame(stdin)
+        book.usage = read_frame(stdin)
         answer: tuple[str, Any] = ("ok", reconcile_part(period, book))
     except BaseException:  # noqa: BLE001 - every failure is reported to the parent
         answer = ("error", traceback.format_exc())

@@ -3,11 +3,13 @@ result: the same findings in the same order, the same summary."""
 
 from __future__ import annotations
 
+import io
 import logging
 import pickle
 import shutil
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -26,11 +28,13 @@ from app.services.reconcile_book import Book
 from app.services.reconcile_facts import read_book
 from app.services.reconcile_worker import (
     WORKER_FLAG,
+    PartedRun,
     Worker,
     parts_for,
     reconcile_in_parts,
     reconcile_part,
     workers,
+    write_frame,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -108,7 +112,20 @@ def test_worker_processes_give_the_whole_books_result(book):
     with workers(2) as helpers:
         result = reconcile_in_parts(PERIOD, book, helpers)
         assert [w.failure for w in helpers] == [None, None]
-        assert all(w.process is not None and w.process.returncode == 0 for w in helpers)
+    _same(result, reconcile_part(PERIOD, book))
+
+
+def test_parts_handed_out_before_the_usage_is_read_get_it_after(book):
+    """The service hands the parts out while the usage read ends: the workers get their
+    usage in a second frame, and the result is still the whole book's."""
+    without_usage = replace(book, usage={})
+    with workers(1) as helpers:
+        run = PartedRun(PERIOD, helpers)
+        run.hand_out(without_usage)
+        assert run.parts is not None and all(not part.usage for part in run.parts)
+        result = run.result(book)
+        assert helpers[0].failure is None and helpers[0].process.returncode == 0
+    assert any(part.usage for part in run.parts)  # the demo bills usage: it went out
     _same(result, reconcile_part(PERIOD, book))
 
 
@@ -137,6 +154,7 @@ def test_a_failing_job_is_reported_with_its_traceback():
         worker.send(PERIOD, Book(kinds={}, subs=[(1, 99, "s", "sku", "p", "1", None, None,
                                                   "USD", "P1M", "Monthly", None, None,
                                                   "active", "c", "C", 1)]))
+        worker.send_usage({})
         assert worker.result() is None
         assert "failed" in worker.failure and "KeyError: 99" in worker.failure
     finally:
@@ -146,9 +164,11 @@ def test_a_failing_job_is_reported_with_its_traceback():
 def test_the_entry_point_serves_a_worker(book):
     """`main.py --reconcile-worker` (the packaged app's way) is a worker, not the CLI."""
     [part, _] = book.split(2)
+    job = io.BytesIO()
+    write_frame(job, (PERIOD, part))
+    write_frame(job, part.usage)
     done = subprocess.run([sys.executable, str(ROOT / "main.py"), WORKER_FLAG],
-                          input=pickle.dumps((PERIOD, part)), capture_output=True, check=True,
-                          timeout=120)
+                          input=job.getvalue(), capture_output=True, check=True, timeout=120)
     status, result = pickle.loads(done.stdout)
     assert status == "ok"
     _same(result, reconcile_part(PERIOD, part))
@@ -189,3 +209,13 @@ def test_reconcile_period_uses_workers_for_a_big_book(demo, tmp_path, monkeypatc
             ws.close()
     assert started == [0, 1]
     assert reports[0] == reports[2] and reports[1] == reports[3] and reports[1]
+
+
+def test_a_job_left_unfinished_is_a_failure_not_a_hang(book):
+    worker = Worker()
+    try:
+        worker.send(PERIOD, book)  # and never its usage
+        assert worker.result() is None
+        assert "ended early" in worker.failure
+    finally:
+        worker.stop()
