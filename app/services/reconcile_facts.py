@@ -159,6 +159,6 @@ def id_maps(book: Book, loaded: Loaded) -> None:
 
 def load_facts(session: Session, period: BillingPeriod) -> Loaded:
     book = read_book(session, period)
-    loaded = Loaded(facts=build_facts(book, period), rules=book.rules)
+    loaded = Loaded(facts=build_facts(book, period).facts, rules=book.rules)
     id_maps(book, loaded)
     return loaded

@@ -48,8 +48,11 @@ log = logging.getLogger(__name__)
 
 
 def reconcile_part(period: BillingPeriod, book: Book) -> ReconcileResult:
-    """Build the facts of a (part of a) book and reconcile them."""
-    return reconcile(period, build_facts(book, period), policy_for=policy_resolver(book.rules))
+    """Build the facts of a (part of a) book and reconcile them; the subscriptions plainly
+    in step are counted without facts."""
+    policy_for = policy_resolver(book.rules)
+    built = build_facts(book, period, policy_for)
+    return reconcile(period, built.facts, policy_for=policy_for, in_step_already=built.in_step)
 
 
 def available_cores() -> int:

@@ -19,12 +19,13 @@ from keyring.backends import fail
 from sqlalchemy import select
 
 import app.services.reconcile_worker as worker_module
-from app.domain.reconciliation import merge_results
+from app.domain.reconciliation import merge_results, policy_resolver, reconcile
+from app.domain.reconciliation.quiet import in_step, plain_seats
 from app.models.review import Finding
 from app.models.workspace import Workspace
 from app.services.demo import build_demo
 from app.services.reconcile import one_snapshot, parse_period, reconcile_period
-from app.services.reconcile_book import Book
+from app.services.reconcile_book import Book, build_facts
 from app.services.reconcile_facts import read_book
 from app.services.reconcile_worker import (
     WORKER_FLAG,
@@ -219,3 +220,22 @@ def test_a_job_left_unfinished_is_a_failure_not_a_hang(book):
         assert "ended early" in worker.failure
     finally:
         worker.stop()
+
+
+def test_subscriptions_found_in_step_without_facts_change_nothing(book):
+    """The builder counts plainly in-step subscriptions instead of building them: the
+    result is that of building every one, and each it left out is one the engine's own
+    rule, on the built facts, also finds in step."""
+    policy_for = policy_resolver(book.rules)
+    built, everything = build_facts(book, PERIOD, policy_for), build_facts(book, PERIOD)
+    assert built.in_step > 0 and everything.in_step == 0
+    assert len(built.facts) + built.in_step == len(everything.facts)
+    _same(reconcile(PERIOD, built.facts, policy_for=policy_for,
+                    in_step_already=built.in_step),
+          reconcile(PERIOD, everything.facts, policy_for=policy_for))
+    kept = {f.vendor_subscription_id for f in built.facts}
+    for facts in everything.facts:
+        if facts.vendor_subscription_id not in kept:
+            plain = plain_seats(facts)
+            assert plain is not None and in_step(PERIOD, plain, policy_for(facts),
+                                                 facts.one_time_charges())

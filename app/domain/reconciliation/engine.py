@@ -45,6 +45,7 @@ from app.domain.reconciliation.kinds.charges import (
 from app.domain.reconciliation.kinds.prices import cost_change, negative_margin
 from app.domain.reconciliation.kinds.seats import quantity_drift, unbilled_subscription
 from app.domain.reconciliation.kinds.unmapped import unmapped
+from app.domain.reconciliation.quiet import in_step, plain_seats
 
 PolicyFor = Callable[[SubscriptionFacts | OrphanPsaLine], BillingPolicy]
 
@@ -110,8 +111,12 @@ def reconcile(
     facts: Iterable[SubscriptionFacts],
     orphans: Iterable[OrphanPsaLine] = (),
     policy_for: PolicyFor = default_policy,
+    in_step_already: int = 0,
 ) -> ReconcileResult:
+    """`in_step_already` counts the subscriptions the caller found in step by
+    `quiet.in_step` and never built into facts: they are counted, nothing more."""
     run = Run(period)
+    run.counts["subscriptions"] += in_step_already
     bundles = sorted(facts, key=lambda f: (f.vendor, f.vendor_subscription_id))
     run.shared_usage = _shared_usage_products(bundles)
     for bundle in bundles:
@@ -167,6 +172,9 @@ def _shared_usage_products(bundles: list[SubscriptionFacts]) -> frozenset[tuple[
 
 def _reconcile_bundle(run: Run, facts: SubscriptionFacts, policy: BillingPolicy) -> None:
     period = run.period
+    plain = plain_seats(facts)
+    if plain is not None and in_step(period, plain, policy, facts.one_time_charges()):
+        return  # the checks below would find nothing (see quiet)
     if facts.has_usage:
         usage_charges(run, facts, policy)
     if facts.is_usage:
