@@ -231,9 +231,8 @@ def reconcile_period(ws: Workspace, label: str, *, user: str, progress: Progress
 def _reconcile_once(ws: Workspace, period: BillingPeriod, user: str, progress: Progress,
                     cancel: threading.Event | None) -> ReconcileReport:
     with paused_collection(), ws.begin() as session:
-        one_snapshot(session)
-        subscriptions = session.scalar(select(func.count()).select_from(VendorSubscription))
-        with workers(parts_for(subscriptions or 0) - 1) as helpers:  # start while reading
+        one_snapshot(session)  # taken by read_book's first read (see UsageRead)
+        with workers(parts_for(_book_size(ws)) - 1) as helpers:  # start while reading
             progress(0, None, "loading")
             run = PartedRun(period, helpers)
             book = read_book(session, period, meanwhile=run.hand_out)
@@ -277,6 +276,13 @@ def check_worker(ws: Workspace, label: str) -> str:
             [(d.key, d.inputs_hash) for d in here.findings] or result.summary != here.summary:
         raise RuntimeError("a worker process reconciled the book differently")
     return f"a worker process reconciled {len(book.subs)} subscriptions alike"
+
+
+def _book_size(ws: Workspace) -> int:
+    """How many subscriptions the workspace holds, read on a connection of its own: it only
+    sizes the run, and the run's snapshot must begin with the usage read's handshake."""
+    with ws.engine.connect() as conn:
+        return conn.scalar(select(func.count()).select_from(VendorSubscription)) or 0
 
 
 def one_snapshot(session: Session) -> None:

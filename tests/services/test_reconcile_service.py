@@ -211,6 +211,26 @@ def test_a_sync_committing_mid_run_is_never_half_seen(ws, db_path, monkeypatch):
     assert "the workspace changed meanwhile; reconciling again" in messages
 
 
+def test_the_usage_reads_handshake_opens_the_snapshot(ws, monkeypatch):
+    """The background usage read proves it sees the run's snapshot only if that snapshot
+    begins after it noted SQLite's data version: nothing may read in the run's transaction
+    before the usage read's own snapshot query."""
+    import app.services.reconcile as service
+
+    statements: list[str] = []
+    begin = service.one_snapshot
+
+    def traced(session):
+        session.connection().connection.driver_connection.set_trace_callback(
+            statements.append)
+        begin(session)
+
+    monkeypatch.setattr(service, "one_snapshot", traced)
+    reconcile_period(ws, "2026-03", user="ann")
+    first = next(i for i, sql in enumerate(statements) if sql.lstrip().upper() != "BEGIN")
+    assert statements[first] == "SELECT 1 FROM charge_lines LIMIT 1", statements[:first + 1]
+
+
 def test_a_workspace_that_keeps_changing_is_reported_not_half_stored(ws, db_path, monkeypatch):
     import app.services.reconcile_facts as facts_module
 
