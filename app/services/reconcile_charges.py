@@ -25,7 +25,19 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from sqlalchemy import Text, and_, cast, column, func, literal, not_, or_, select, table
+from sqlalchemy import (
+    Text,
+    and_,
+    cast,
+    column,
+    func,
+    literal,
+    not_,
+    or_,
+    select,
+    table,
+    tuple_,
+)
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
@@ -100,16 +112,21 @@ def _not_superseded():  # noqa: ANN202
     return not_(and_(unbilled, twin))
 
 
-def _usage_groups(conn: Connection, period: BillingPeriod) -> Select:
-    # Grouped by the index's own order (connection, subscription): no sort.
+def _usage_groups(conn: Connection, period: BillingPeriod, low: Key | None = None,
+                  high: Key | None = None) -> Select:
+    """Grouped by the index's own order (connection, subscription): no sort. `low` and
+    `high` bound the (connection, subscription) keys read: low <= key < high."""
     c = LINES.c
+    key = tuple_(c.connection_id, c.subscription_external_id)
+    bounds = [key >= tuple_(*map(literal, low))] if low else []
+    bounds += [key < tuple_(*map(literal, high))] if high else []
     return (select(c.connection_id, c.subscription_external_id, func.min(c.currency),
                    func.max(c.currency), func.min(c.charge_type), func.min(c.invoice_number),
                    func.max(c.invoice_number), func.min(c.charge_start),
                    func.max(func.coalesce(c.charge_end, c.charge_start)),
                    func.min(c.line_key), func.count(), _concat(conn, c.quantity),
                    _concat(conn, func.coalesce(c.total, c.subtotal)))
-            .where(_in_period(conn, period), c.is_usage.is_(True), _not_superseded())
+            .where(_in_period(conn, period), c.is_usage.is_(True), _not_superseded(), *bounds)
             .group_by(c.connection_id, c.subscription_external_id))
 
 
@@ -133,8 +150,9 @@ RECORD, UNIT, NULL = "\x1e", "\x1f", "\x1d"
 GROUP_FIELDS = 13
 
 
-def _packed(conn: Connection, period: BillingPeriod) -> Select:
-    groups = _usage_groups(conn, period).subquery()
+def _packed(conn: Connection, period: BillingPeriod, low: Key | None = None,
+            high: Key | None = None) -> Select:
+    groups = _usage_groups(conn, period, low, high).subquery()
     fields = [func.coalesce(cast(c, Text), NULL) for c in groups.c]
     record = fields[0]
     for value in fields[1:]:
@@ -174,6 +192,68 @@ def _grouped(rows: Iterable[tuple]) -> list[tuple[Key, tuple | None]]:
     return out
 
 
+def _ranges(bind: Engine) -> list[tuple[Key | None, Key | None]]:
+    """Two key ranges split at the middle subscription (one range when there are few): any
+    split is correct, an even one halves the time."""
+    vs = table("vendor_subscriptions", column("connection_id"), column("external_id"))
+    with bind.connect() as conn:
+        count = conn.scalar(select(func.count()).select_from(vs)) or 0
+        middle = conn.execute(select(vs.c.connection_id, vs.c.external_id)
+                              .order_by(vs.c.connection_id, vs.c.external_id)
+                              .offset(count // 2).limit(1)).first() if count > 1 else None
+    if middle is None:
+        return [(None, None)]
+    return [(None, tuple(middle)), (tuple(middle), None)]
+
+
+class _RangeRead:
+    """One key range of the usage groups, read on its own connection and thread."""
+
+    def __init__(self, bind: Engine, period: BillingPeriod, low: Key | None,
+                 high: Key | None, go: threading.Event) -> None:
+        self.ready = threading.Event()
+        self.rows: list[tuple[Key, tuple | None]] | None = None
+        self.same_snapshot = False
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._read, args=(bind, period, low, high, go),
+                                       daemon=True, name="trueup-usage-read")
+        self.thread.start()
+
+    def _read(self, bind: Engine, period: BillingPeriod, low: Key | None, high: Key | None,
+              go: threading.Event) -> None:
+        raw = None
+        try:
+            with bind.connect() as conn:
+                packed = _statement(_packed(conn, period, low, high), conn)
+                plain = _statement(_usage_groups(conn, period, low, high), conn)
+            raw = bind.raw_connection()
+            before = _data_version(raw.cursor())
+        except BaseException as exc:  # noqa: BLE001 - read again on the caller's connection
+            self.error = exc
+            if raw is not None:
+                raw.close()
+            return
+        finally:
+            self.ready.set()
+        try:
+            go.wait()
+            cursor = raw.cursor()
+            cursor.execute("BEGIN")
+            cursor.execute("SELECT 1 FROM charge_lines LIMIT 1")  # this read's snapshot
+            cursor.fetchall()
+            self.same_snapshot = _data_version(cursor) == before
+            if self.same_snapshot:
+                rows = _unpacked(cursor.execute(*packed).fetchone()[0])
+                if rows is None:
+                    rows = cursor.execute(*plain).fetchall()
+                self.rows = _grouped(rows)
+        except BaseException as exc:  # noqa: BLE001 - read again on the caller's connection
+            self.error = exc
+        finally:
+            raw.rollback()
+            raw.close()
+
+
 def _statement(query: Select, conn: Connection) -> tuple[str, tuple]:
     """SQL text and positional parameters for the raw DBAPI cursor."""
     compiled = query.compile(conn)
@@ -189,28 +269,29 @@ def _data_version(cursor: Any) -> int:
 class UsageRead:
     """The period's usage grouped per subscription, read in the background on SQLite files.
 
-    Both reads must see the same data. The background connection notes SQLite's data
-    version, the caller then takes its snapshot, and only then does the background read
-    begin its own; if the data version is unchanged once that snapshot is held, nobody
-    committed in between and both snapshots are the same. Otherwise `groups` reads again on
+    The read is split at a middle subscription into two key ranges, each on its own
+    connection and thread: SQLite works without Python's lock, so the two halves and the
+    caller's own reads share the cores.
+
+    All reads must see the same data. Each background connection notes SQLite's data
+    version, the caller then takes its snapshot, and only then does each background read
+    begin its own; if its data version is unchanged once that snapshot is held, nobody
+    committed in between and the snapshots are the same. Otherwise `groups` reads again on
     the caller's connection.
     """
 
     def __init__(self, session: Session, period: BillingPeriod, *, background: bool = True
                  ) -> None:
         self.period = period
-        self._rows: list[tuple[Key, tuple | None]] | None = None
-        self._same_snapshot = False
-        self._error: BaseException | None = None
-        self._thread: threading.Thread | None = None
+        self._threads: list[_RangeRead] = []
         bind = session.get_bind()
         if background and isinstance(bind, Engine) and bind.dialect.name == "sqlite" and \
                 bind.url.database not in (None, "", ":memory:"):
-            ready, go = threading.Event(), threading.Event()
-            self._thread = threading.Thread(target=self._read, args=(bind, ready, go),
-                                            daemon=True, name="trueup-usage-read")
-            self._thread.start()
-            ready.wait()
+            go = threading.Event()
+            self._threads = [_RangeRead(bind, period, low, high, go)
+                             for low, high in _ranges(bind)]
+            for thread in self._threads:
+                thread.ready.wait()
             try:
                 cursor = session.connection().connection.cursor()
                 cursor.execute("SELECT 1 FROM charge_lines LIMIT 1")  # the caller's snapshot
@@ -218,49 +299,22 @@ class UsageRead:
             finally:
                 go.set()
 
-    def _read(self, bind: Engine, ready: threading.Event, go: threading.Event) -> None:
-        raw = None
-        try:
-            with bind.connect() as conn:
-                packed = _statement(_packed(conn, self.period), conn)
-                plain = _statement(_usage_groups(conn, self.period), conn)
-            raw = bind.raw_connection()
-            before = _data_version(raw.cursor())
-        except BaseException as exc:  # noqa: BLE001 - read again on the caller's connection
-            self._error = exc
-            if raw is not None:
-                raw.close()
-            return
-        finally:
-            ready.set()
-        try:
-            go.wait()
-            cursor = raw.cursor()
-            cursor.execute("BEGIN")
-            cursor.execute("SELECT 1 FROM charge_lines LIMIT 1")  # this read's snapshot
-            cursor.fetchall()
-            self._same_snapshot = _data_version(cursor) == before
-            if self._same_snapshot:
-                rows = _unpacked(cursor.execute(*packed).fetchone()[0])
-                if rows is None:
-                    rows = cursor.execute(*plain).fetchall()
-                self._rows = _grouped(rows)
-        except BaseException as exc:  # noqa: BLE001 - read again on the caller's connection
-            self._error = exc
-        finally:
-            raw.rollback()
-            raw.close()
+    @property
+    def same_snapshot(self) -> bool:
+        """Every background read saw the caller's snapshot (known once `groups` ran)."""
+        return bool(self._threads) and all(t.same_snapshot for t in self._threads)
 
     def groups(self, session: Session) -> dict[Key, list[tuple]]:
         """(charge type, invoice, currency, start, end, first line key, lines, quantities,
         amounts) per usage group, per subscription: the quantities and amounts as decimal
         texts joined by SEPARATOR."""
         conn = session.connection()
-        rows = None
-        if self._thread is not None:
-            self._thread.join()
-            if self._error is None and self._same_snapshot:
-                rows = self._rows
+        rows: list[tuple[Key, tuple | None]] | None = None
+        if self._threads:
+            for thread in self._threads:
+                thread.thread.join()
+            if all(t.error is None and t.same_snapshot for t in self._threads):
+                rows = [row for t in self._threads for row in t.rows or ()]
         if rows is None:
             rows = _grouped(raw_rows(conn, _usage_groups(conn, self.period)))
         out: dict[Key, list[tuple]] = defaultdict(list)

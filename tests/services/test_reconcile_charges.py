@@ -3,7 +3,7 @@ and never a snapshot other than the caller's."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -55,7 +55,7 @@ def _groups(ws: Workspace, background: bool) -> tuple[dict, UsageRead]:
 def test_the_background_read_gives_what_a_plain_read_gives(ws):
     background, read = _groups(ws, True)
     plain, _ = _groups(ws, False)
-    assert read._thread is not None and read._same_snapshot
+    assert read._threads and read.same_snapshot
     assert background == plain
     [(_, s1)] = [(k, v) for k, v in background.items() if k[1] == "s1"]
     assert {g[2]: g[6] for g in s1} == {"USD": 3, "EUR": 1}  # lines per currency
@@ -85,7 +85,7 @@ def test_a_commit_between_the_two_snapshots_falls_back_to_the_callers(ws, db_pat
 
     monkeypatch.setattr(charges, "_data_version", version_then_commit)
     groups, read = _groups(ws, True)
-    assert committed and read._thread is not None and not read._same_snapshot
+    assert committed and read._threads and not read.same_snapshot
     s1 = [g for k, v in groups.items() if k[1] == "s1" for g in v if g[2] == "USD"]
     [usd] = usage_charges(s1, "USD")
     assert (s1[0][6], usd.quantity, usd.amount) == (4, Decimal("6.0"), Decimal("1.230649"))
@@ -117,7 +117,7 @@ def test_the_packed_background_read_keeps_missing_values_and_odd_text(ws, monkey
     background, read = _groups(ws, True)
     plain, _ = _groups(ws, False)
     assert unpacked == [None]  # the separator in the key: read again row by row
-    assert read._same_snapshot and background == plain
+    assert read.same_snapshot and background == plain
     [s3] = [v for k, v in background.items() if k[1] == "s3"]
     assert s3[0][1] is None and s3[0][5] == "odd\x1fkey"
 
@@ -129,3 +129,25 @@ def test_packed_groups_come_back_as_rows():
                                           "2026-03-01", "2026-03-02", "k", 2, "1.5;2",
                                           "0.1;0.2")]
     assert charges._unpacked(None) == [] and charges._unpacked("1\x1fs1") is None
+
+
+def test_the_background_read_splits_at_a_middle_subscription(ws):
+    """With subscriptions on file the usage is read in two key ranges, on two connections,
+    and together they give what one plain read gives."""
+    with ws.begin() as s:
+        customer = m.VendorCustomer(connection_id=1, external_id="c1", name="C1")
+        s.add(customer)
+        s.flush()
+        for external_id in ("s1", "s2", "s3"):
+            s.add(m.VendorSubscription(connection_id=1, customer_id=customer.id,
+                                       external_id=external_id, sku="AZ",
+                                       product_name="Azure plan", quantity=Decimal(1),
+                                       currency="USD", status="Active",
+                                       updated_at=datetime(2026, 3, 1, tzinfo=UTC)))
+        s.add(_usage_line(1, "y1", 7, "3.5", subscription="s3"))
+    background, read = _groups(ws, True)
+    plain, _ = _groups(ws, False)
+    assert len(read._threads) == 2 and read.same_snapshot and background == plain
+    assert sorted(k[1] for k in background) == ["s1", "s2", "s3"]
+    first, second = ({row[0][1] for row in t.rows} for t in read._threads)
+    assert first and second and not first & second  # each key in one range only
