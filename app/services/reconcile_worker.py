@@ -244,11 +244,14 @@ def read_frame(stream: BinaryIO) -> Any:
 
 def serve(stdin: Any = None, stdout: Any = None) -> int:
     """A worker's life: one job in, one answer out. Anything else the job prints goes to
-    stderr, so the answer stream stays clean."""
-    stdin = stdin or sys.stdin.buffer
+    stderr, so the answer stream stays clean. The pipes are taken by their descriptors:
+    a windowed app has no sys.stdin or sys.stdout, yet its parent's pipes are there."""
+    if stdin is None:
+        stdin = os.fdopen(0, "rb", closefd=False)
     if stdout is None:
-        stdout = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
-        os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+        stdout = os.fdopen(os.dup(1), "wb")
+        with contextlib.suppress(OSError):
+            os.dup2(2, 1)
     gc.disable()  # a short-lived process of acyclic facts: collection only costs time
     try:
         period, book = read_frame(stdin)

@@ -239,3 +239,19 @@ def test_subscriptions_found_in_step_without_facts_change_nothing(book):
             plain = plain_seats(facts)
             assert plain is not None and in_step(PERIOD, plain, policy_for(facts),
                                                  facts.one_time_charges())
+
+
+def test_a_worker_without_python_stdio_still_answers(book):
+    """A windowed app has no sys.stdin or sys.stdout: the worker reads and answers on the
+    pipes' descriptors all the same."""
+    [part, _] = book.split(2)
+    job = io.BytesIO()
+    write_frame(job, (PERIOD, part))
+    write_frame(job, part.usage)
+    code = ("import sys; sys.stdin = sys.stdout = None; "
+            "from app.services.reconcile_worker import serve; serve()")
+    done = subprocess.run([sys.executable, "-c", code], input=job.getvalue(), cwd=ROOT,
+                          capture_output=True, check=True, timeout=120)
+    status, result = pickle.loads(done.stdout)
+    assert status == "ok"
+    _same(result, reconcile_part(PERIOD, part))
