@@ -246,6 +246,12 @@ def serve(stdin: Any = None, stdout: Any = None) -> int:
     """A worker's life: one job in, one answer out. Anything else the job prints goes to
     stderr, so the answer stream stays clean. The pipes are taken by their descriptors:
     a windowed app has no sys.stdin or sys.stdout, yet its parent's pipes are there."""
+    if sys.platform == "win32":  # no newline translation on the pipes
+        import msvcrt
+
+        for fd in (0, 1):
+            with contextlib.suppress(OSError):
+                msvcrt.setmode(fd, os.O_BINARY)  # type: ignore[attr-defined]
     if stdin is None:
         stdin = os.fdopen(0, "rb", closefd=False)
     if stdout is None:
