@@ -20,9 +20,7 @@ from sqlalchemy.orm import Session
 
 from app.domain.actions import action_to_dict
 from app.domain.periods import BillingPeriod
-from app.domain.reconciliation import (
-    FindingDraft,
-)
+from app.domain.reconciliation import FindingDraft
 from app.models.activity import PushIntent
 from app.models.audit import record_audit
 from app.models.entities import VendorSubscription
@@ -236,8 +234,7 @@ def _reconcile_once(ws: Workspace, period: BillingPeriod, user: str, progress: P
             progress(0, None, "loading")
             run = PartedRun(period, helpers)
             book = read_book(session, period, meanwhile=run.hand_out)
-            loaded = Loaded(rules=book.rules)
-            id_maps(book, loaded)
+            loaded = id_maps(book)
             if cancel is not None and cancel.is_set():
                 raise InterruptedError("cancelled")
             progress(0, len(book.subs), "reconciling")

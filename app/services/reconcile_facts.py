@@ -1,4 +1,4 @@
-"""Reading one billing period's book from the workspace, and its reconciliation facts.
+"""Reading one billing period's book from the workspace, and the ids its findings use.
 
 Bulk reads go through Core selects of the needed columns into tuples and dictionaries (never
 ORM objects per row), charge lines through app.services.reconcile_charges, so 40,000
@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session
 
 from app.domain.periods import BillingPeriod
 from app.domain.policy import PolicyRule
-from app.domain.reconciliation import SubscriptionFacts
 from app.models import entities as m
 from app.services.reconcile_book import (
     SUB_CONNECTION,
@@ -32,17 +31,14 @@ from app.services.reconcile_book import (
     Company,
     Line,
     PsaProduct,
-    build_facts,
 )
 from app.services.reconcile_charges import UsageRead, raw_rows, seat_rows
 
 
 @dataclass
 class Loaded:
-    """The facts plus the id maps the service needs to store findings."""
+    """The workspace ids the service stores a book's findings against."""
 
-    facts: list[SubscriptionFacts] = field(default_factory=list)
-    rules: list[PolicyRule] = field(default_factory=list)
     vendor_sub_ids: dict[tuple[str, str], int] = field(default_factory=dict)
     vendor_customer_ids: dict[tuple[str, str], int] = field(default_factory=dict)
     psa_company_ids: dict[str, int] = field(default_factory=dict)
@@ -146,19 +142,13 @@ def read_book(session: Session, period: BillingPeriod,
     return book
 
 
-def id_maps(book: Book, loaded: Loaded) -> None:
+def id_maps(book: Book) -> Loaded:
     """The workspace ids the findings of the book's subscriptions are stored against."""
-    kinds = book.kinds
+    kinds, loaded = book.kinds, Loaded()
     for sub in book.subs:
         vendor = kinds[sub[SUB_CONNECTION]]
         loaded.vendor_sub_ids[(vendor, sub[SUB_EXTERNAL])] = sub[SUB_ID]
         loaded.vendor_customer_ids[(vendor, sub[SUB_CUSTOMER_EXTERNAL])] = sub[SUB_CUSTOMER_ID]
     loaded.psa_company_ids = {c.external_id: c.id for c in book.companies.values()}
     loaded.psa_line_ids = {line.external_id: line.id for line in book.lines.values()}
-
-
-def load_facts(session: Session, period: BillingPeriod) -> Loaded:
-    book = read_book(session, period)
-    loaded = Loaded(facts=build_facts(book, period).facts, rules=book.rules)
-    id_maps(book, loaded)
     return loaded
