@@ -129,6 +129,9 @@ def rounding_rule(name: str) -> RoundingRule:
 Exact = Decimal | Fraction | int
 
 
+_TAILS = (Decimal(0), Decimal("0.25"), Decimal("0.5"), Decimal("0.75"))  # 0, 1/4, 1/2, 3/4
+
+
 def round_amount(amount: Exact, places: int, mode: str) -> Decimal:
     """Round an exact amount once to `places` decimals; a Fraction is rounded exactly.
 
@@ -137,18 +140,20 @@ def round_amount(amount: Exact, places: int, mode: str) -> Decimal:
     so there is no double rounding however long the repeating decimal would be.
     """
     value = _as_fraction(amount)
-    scaled = value * 10**places
-    whole, rest = divmod(scaled.numerator, scaled.denominator)
+    # In integers (no Fraction arithmetic): the remainder compares with the denominator the
+    # same way whether or not the scaled fraction is reduced.
+    denominator = value.denominator
+    whole, rest = divmod(value.numerator * 10**places, denominator)
     twice = 2 * rest
     if rest == 0:
-        tail = Fraction(0)
-    elif twice < scaled.denominator:
-        tail = Fraction(1, 4)
-    elif twice == scaled.denominator:
-        tail = Fraction(1, 2)
+        tail = _TAILS[0]
+    elif twice < denominator:
+        tail = _TAILS[1]
+    elif twice == denominator:
+        tail = _TAILS[2]
     else:
-        tail = Fraction(3, 4)
-    stand_in = _EXACT.add(Decimal(whole), _fraction_to_decimal(tail))
+        tail = _TAILS[3]
+    stand_in = _EXACT.add(Decimal(whole), tail)
     rounded = stand_in.quantize(Decimal(1), rounding=mode, context=_ROUNDING)
     result = _EXACT.scaleb(rounded, -places)
     return result.copy_abs() if result.is_zero() else result
@@ -353,8 +358,3 @@ def _as_fraction(amount: Exact) -> Fraction:
     if isinstance(amount, Fraction):
         return amount
     return Fraction(_checked_amount(amount))
-
-
-def _fraction_to_decimal(value: Fraction) -> Decimal:
-    # Only called on quarters here, which are exact in decimal.
-    return _EXACT.divide(Decimal(value.numerator), Decimal(value.denominator))
