@@ -177,17 +177,27 @@ class Book:
         return out
 
 
-def _line_facts(row: Line, steps: dict[str, list[tuple[date, Decimal]]]) -> PsaLineFacts:
-    kind = AgreementKind.ONE_TIME if row.is_one_time or row.kind == "one_time" else (
-        AgreementKind.FIXED_PRICE if row.kind == "fixed_price" else AgreementKind.RECURRING)
-    quantity = Decimal(row.quantity)
-    history = steps.get(row.external_id, [])
+def _agreement_kind(row: Line) -> AgreementKind:
+    if row.is_one_time or row.kind == "one_time":
+        return AgreementKind.ONE_TIME
+    return AgreementKind.FIXED_PRICE if row.kind == "fixed_price" else AgreementKind.RECURRING
+
+
+def _history(row: Line, quantity: Decimal, steps: dict[str, list[tuple[date, Decimal]]]
+             ) -> tuple[tuple[date, Decimal], ...]:
+    history = steps.get(row.external_id, ())
     if history and history[-1][1] != quantity:
-        history = []  # changed by someone else since: the current quantity is all we know
-    return PsaLineFacts(row.external_id, row.agreement, kind, row.product_external_id,
-                        quantity, number(row.unit_price), number(row.unit_cost),
-                        day(row.effective_date), day(row.cancelled_date),
-                        row.description or "", tuple(history))
+        return ()  # changed by someone else since: the current quantity is all we know
+    return tuple(history)
+
+
+def _line_facts(row: Line, steps: dict[str, list[tuple[date, Decimal]]]) -> PsaLineFacts:
+    quantity = Decimal(row.quantity)
+    return PsaLineFacts(row.external_id, row.agreement, _agreement_kind(row),
+                        row.product_external_id, quantity, number(row.unit_price),
+                        number(row.unit_cost), day(row.effective_date),
+                        day(row.cancelled_date), row.description or "",
+                        _history(row, quantity, steps))
 
 
 def _seat_twin(row: tuple) -> tuple[tuple, bool]:
@@ -232,20 +242,22 @@ class Built:
     in_step: int = 0
 
 
-def _plain(row: tuple, line: PsaLineFacts, vendor: str, external_id: str,
-           customer: CustomerRef, sku: str, product: PsaProduct | None, psa_kind: str,
-           status: str, term: str | None, frequency: str | None, end_date: Any,
-           unit_cost: Any, currency: str) -> PlainSeats | None:
+def _plain(row: tuple, line: Line, steps: dict[str, list[tuple[date, Decimal]]],
+           vendor: str, external_id: str, customer: CustomerRef, sku: str,
+           product: PsaProduct | None, psa_kind: str, status: str, term: str | None,
+           frequency: str | None, end_date: Any, unit_cost: Any, currency: str
+           ) -> PlainSeats | None:
     """A subscription's one seat row and one PSA line as PlainSeats, before any facts."""
     (_, charge_type, start, end, quantity, _, _, _, _, line_currency) = row
     if end is None or line_currency != currency:
         return None
+    line_quantity = Decimal(line.quantity)
     return PlainSeats(
         vendor, external_id, customer, sku, product.external_id if product else None,
         psa_kind, status, term, frequency, day(end_date), number(unit_cost), charge_type,
-        day(start), day(end), Decimal(quantity), line.agreement_kind, line.quantity,
-        line.unit_cost, line.unit_price, line.effective_date, line.cancelled_date,
-        bool(line.quantity_steps))
+        day(start), day(end), Decimal(quantity), _agreement_kind(line), line_quantity,
+        number(line.unit_cost), number(line.unit_price), day(line.effective_date),
+        day(line.cancelled_date), bool(_history(line, line_quantity, steps)))
 
 
 def build_facts(book: Book, period: BillingPeriod, policy_for: PolicyFor | None = None
@@ -317,7 +329,7 @@ def build_facts(book: Book, period: BillingPeriod, policy_for: PolicyFor | None 
         rows, groups, sub_lots = seat_rows.get(key, ()), usage.get(key), lots.get(sub_id)
         if policy_for is not None and len(rows) == 1 and len(mapped_lines) == 1 and \
                 state is MappingState.MAPPED and not groups and not sub_lots:
-            plain = _plain(rows[0], facts_of(mapped_lines[0]), vendor, external_id, customer,
+            plain = _plain(rows[0], mapped_lines[0], steps, vendor, external_id, customer,
                            sku, product, psa_kind, status, term, frequency, end_date,
                            unit_cost, currency)
             if plain is not None and in_step(period, plain, policy_for(plain), others):

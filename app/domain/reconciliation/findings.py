@@ -125,6 +125,9 @@ def finding_key(kind: FindingKind, vendor: str, subscription: str | None, *parts
     return f"{text[: KEY_LENGTH - 18]}|~{digest}"
 
 
+REFERENCE_PREFIX = "TrueUp R-"  # what every finding reference starts with
+
+
 def finding_reference(
     vendor: str, subscription: str | None, period: BillingPeriod, family: str = "seats"
 ) -> str:
@@ -136,7 +139,7 @@ def finding_reference(
     after the line was added.
     """
     material = f"{family}|{vendor}|{subscription or '-'}|{period.label}"
-    return f"TrueUp R-{hashlib.sha256(material.encode()).hexdigest()[:10]}"
+    return f"{REFERENCE_PREFIX}{hashlib.sha256(material.encode()).hexdigest()[:10]}"
 
 
 def explanation_json(explanation: dict[str, Any]) -> str:

@@ -16,9 +16,9 @@ holds it to the checks: whenever it says in step, the checks find nothing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import NamedTuple
 
 from app.domain.periods import ONE_DAY, BillingPeriod
 from app.domain.policy import BillingPolicy
@@ -32,12 +32,11 @@ from app.domain.reconciliation.facts import (
     SubscriptionFacts,
     charge_category,
 )
-from app.domain.reconciliation.findings import finding_reference
+from app.domain.reconciliation.findings import REFERENCE_PREFIX, finding_reference
 from app.domain.seat_history import states_seats
 
 
-@dataclass(frozen=True)
-class PlainSeats:
+class PlainSeats(NamedTuple):
     """A mapped subscription with one seat charge line, one PSA line and nothing else.
 
     It has what a policy is resolved from (vendor, customer, products, PSA kind), so the
@@ -106,11 +105,17 @@ def in_step(period: BillingPeriod, plain: PlainSeats, policy: BillingPolicy,
     if policy.negative_margin_alert and cost is not None and plain.line_price is not None \
             and plain.line_price < cost:
         return False
-    if charges:  # a true-up already charged for the subscription: let the checks see it
+    # A true-up already charged for the subscription: let the checks see it. Most charges
+    # carry no finding reference at all, which spares hashing this one's.
+    marked = [c for c in charges if _MARK in c.description.lower()]
+    if marked:
         tag = finding_reference(plain.vendor, plain.vendor_subscription_id, period).lower()
-        if any(tag in charge.description.lower() for charge in charges):
+        if any(tag in charge.description.lower() for charge in marked):
             return False
     return True
+
+
+_MARK = REFERENCE_PREFIX.lower()
 
 
 def plain_seats(facts: SubscriptionFacts) -> PlainSeats | None:

@@ -116,10 +116,10 @@ def test_the_commonest_bundle_is_in_step():
     plain = plain_seats(facts)
     policy = policy_of()(facts)
     assert plain is not None and in_step(MARCH, plain, policy, ())
-    assert not in_step(MARCH, replace(plain, line_quantity=D(9)), policy, ())
-    assert not in_step(MARCH, replace(plain, line_cost=D(17)), policy, ())
-    assert not in_step(MARCH, replace(plain, charge_start=date(2024, 3, 2)), policy, ())
-    assert not in_step(MARCH, replace(plain, line_effective=date(2024, 3, 2)), policy, ())
+    assert not in_step(MARCH, plain._replace(line_quantity=D(9)), policy, ())
+    assert not in_step(MARCH, plain._replace(line_cost=D(17)), policy, ())
+    assert not in_step(MARCH, plain._replace(charge_start=date(2024, 3, 2)), policy, ())
+    assert not in_step(MARCH, plain._replace(line_effective=date(2024, 3, 2)), policy, ())
 
 
 @pytest.mark.parametrize("change", [
