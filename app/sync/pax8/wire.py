@@ -11,12 +11,12 @@ has no field for something a record wants, the record gets None and the mapper s
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+from app.sync.json_wire import exact_dumps, loads  # noqa: F401 (loads re-exported)
 from app.sync.records import (
     ChargeLineRecord,
     SubscriptionChangeRecord,
@@ -34,31 +34,11 @@ class Pax8DataError(ValueError):
 
 # ---------------------------------------------------------------- JSON
 
-_MARK = "\u0000D:"
-_MARK_RE = re.compile(r'"\\u0000D:([-+0-9.eE]+)\\u0000"')
-
-
-def _mark(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        if not value.is_finite():
-            raise ValueError(f"not a finite amount: {value}")
-        return f"{_MARK}{value}\u0000"
-    if isinstance(value, dict):
-        return {k: _mark(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_mark(v) for v in value]
-    if isinstance(value, float):
-        raise TypeError("floats are not allowed in Pax8 bodies; use Decimal")
-    return value
-
 
 def dumps(value: Any) -> bytes:
-    """JSON with Decimals written as exact JSON numbers (json.dumps alone would need float)."""
-    return _MARK_RE.sub(r"\1", json.dumps(_mark(value), separators=(",", ":"))).encode()
-
-
-def loads(content: bytes | str) -> Any:
-    return json.loads(content, parse_float=Decimal)
+    """JSON with Decimals written as exact JSON numbers, dates and times in ISO 8601."""
+    return exact_dumps(value, format_date=date.isoformat, format_timestamp=datetime.isoformat,
+                       api="Pax8")
 
 
 # ---------------------------------------------------------------- scalars
