@@ -8,9 +8,16 @@ meter per day). Loading them costs what the engine needs and no more:
   (app.services.reconcile_book): ISO dates, exact decimal text;
 * usage lines are grouped in SQL per subscription (and currency). The engine only ever adds
   usage amounts up (usage charge, unmapped estimate), so one charge per group changes no
-  amount; its amount is summed exactly here from the group's decimal texts (SQL SUM would
-  go through float). The finding then explains "N usage lines" (their first line, dates
-  and invoices) rather than carrying every daily line, which charge_lines still holds.
+  amount. The finding then explains "N usage lines" (their first line, dates and
+  invoices) rather than carrying every daily line, which charge_lines still holds.
+
+Usage sums must be exact, and SQLite's SUM goes through float. So SQLite sums each group
+in float and also reports what makes that sum provably exact (`exact_sum`): the most
+decimals any line has, and that no line is negative. A float sum of n non-negative values
+is off by less than about n units in the last place, far below the group's last decimal;
+rounded there it *is* the exact sum. A group where the proof fails (a credit line, say) is
+read again as its lines' decimal texts and added up in Decimal (`decimal_sum`).
+PostgreSQL sums NUMERIC exactly.
 
 The usage GROUP BY is the biggest single read of a reconciliation. `UsageRead` runs it on a
 second SQLite connection in a background thread, on the same snapshot, while the caller loads
@@ -20,12 +27,15 @@ almost no wall time.
 
 from __future__ import annotations
 
+import math
 import threading
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import (
+    Numeric,
     Text,
     and_,
     cast,
@@ -33,6 +43,7 @@ from sqlalchemy import (
     func,
     literal,
     not_,
+    null,
     or_,
     select,
     table,
@@ -77,6 +88,52 @@ def _concat(conn: Connection, value: Any) -> Any:
     return func.group_concat(value, SEPARATOR)
 
 
+def _summed(conn: Connection, value: Any) -> list[Any]:
+    """A group's sum of decimal texts, with what `exact_sum` needs to prove it exact."""
+    if conn.dialect.name == "postgresql":
+        return [func.sum(cast(value, Numeric)), null(), null()]
+    return [func.sum(value), func.min(value),
+            func.max(func.length(value) - func.nullif(func.instr(value, "."), 0))]
+
+
+# The float sum of n values read from decimal text is off from their exact sum by at most
+# (n - 1) rounding steps of the sum, each value's conversion and the sum's text form: well
+# inside this many units in the last place.
+SUM_SLACK = 64
+MAX_DECIMALS = 12
+
+
+def exact_sum(total: Any, lowest: Any, decimals: Any, count: int) -> str | None:
+    """A group's exact sum as decimal text, from SQL's sum of its lines' decimal texts, the
+    text-least of them and their most decimals; None when the sum cannot be proven exact.
+
+    A sum SQL computed as an integer, or PostgreSQL's NUMERIC, is exact as it is. A float
+    sum of values that are all non-negative (the text-least does not start with "-") and
+    have at most `decimals` decimals is exact once rounded to `decimals` places, as long as
+    its error bound stays below a quarter of that last place. The text keeps `decimals`
+    places, as Decimal addition of the lines' texts would."""
+    if total is None:
+        return "0"
+    if isinstance(total, str):  # from a packed read: SQLite's text form of the number
+        total = int(total) if total.lstrip("-").isdigit() else float(total)
+    if isinstance(total, Decimal):
+        return format(total, "f")
+    if isinstance(total, int) and not isinstance(total, bool):
+        return str(total)
+    places = int(decimals or 0)
+    if lowest is None or str(lowest).startswith("-") or not 0 <= places <= MAX_DECIMALS \
+            or not math.isfinite(total):
+        return None
+    bound = (count + SUM_SLACK) * abs(total) * 2.0 ** -52
+    if bound >= 10.0 ** -places / 4:
+        return None
+    try:
+        exact = Decimal.from_float(total).quantize(Decimal(1).scaleb(-places))
+    except InvalidOperation:  # more digits than the context holds: not a usage sum
+        return None
+    return format(abs(exact) if exact.is_zero() else exact, "f")
+
+
 # --- seat lines --------------------------------------------------------------------------------
 
 
@@ -113,19 +170,27 @@ def _not_superseded():  # noqa: ANN202
 
 
 def _usage_groups(conn: Connection, period: BillingPeriod, low: Key | None = None,
-                  high: Key | None = None) -> Select:
+                  high: Key | None = None, *, exact_texts: Key | None = None) -> Select:
     """Grouped by the index's own order (connection, subscription): no sort. `low` and
-    `high` bound the (connection, subscription) keys read: low <= key < high."""
+    `high` bound the (connection, subscription) keys read: low <= key < high.
+    `exact_texts` reads one key's group with its quantities and amounts as decimal texts
+    (see exact_sum), instead of their sums."""
     c = LINES.c
     key = tuple_(c.connection_id, c.subscription_external_id)
     bounds = [key >= tuple_(*map(literal, low))] if low else []
     bounds += [key < tuple_(*map(literal, high))] if high else []
+    amount = func.coalesce(c.total, c.subtotal)
+    if exact_texts is None:
+        sums = [*_summed(conn, c.quantity), *_summed(conn, amount)]
+    else:
+        sums = [_concat(conn, c.quantity), _concat(conn, amount)]
+        bounds += [c.connection_id == exact_texts[0],
+                   c.subscription_external_id == exact_texts[1]]
     return (select(c.connection_id, c.subscription_external_id, func.min(c.currency),
                    func.max(c.currency), func.min(c.charge_type), func.min(c.invoice_number),
                    func.max(c.invoice_number), func.min(c.charge_start),
                    func.max(func.coalesce(c.charge_end, c.charge_start)),
-                   func.min(c.line_key), func.count(), _concat(conn, c.quantity),
-                   _concat(conn, func.coalesce(c.total, c.subtotal)))
+                   func.min(c.line_key), func.count(), *sums)
             .where(_in_period(conn, period), c.is_usage.is_(True), _not_superseded(), *bounds)
             .group_by(c.connection_id, c.subscription_external_id))
 
@@ -147,7 +212,7 @@ def _by_currency(conn: Connection, period: BillingPeriod, key: Key) -> Select:
 # without Python's lock, where a row at a time would wait for the lock at every row while
 # the caller's thread runs Python (4,000 groups: about a second more).
 RECORD, UNIT, NULL = "\x1e", "\x1f", "\x1d"
-GROUP_FIELDS = 13
+GROUP_FIELDS = 17
 
 
 def _packed(conn: Connection, period: BillingPeriod, low: Key | None = None,
@@ -175,17 +240,25 @@ def _unpacked(text: str | None) -> list[tuple] | None:
 
 
 def _grouped(rows: Iterable[tuple]) -> list[tuple[Key, tuple | None]]:
-    """Usage groups per subscription; a group whose lines come in two currencies is
-    returned as None, to be split by currency. Quantities and amounts stay decimal texts,
-    added up exactly when the facts are built (wherever that runs)."""
+    """Usage groups per subscription, their quantities and amounts as exact decimal texts
+    (see exact_sum). A group whose lines come in two currencies is returned as None, to be
+    split by currency; one whose sums are not proven exact with quantities and amounts
+    None, to be read again as its lines' texts."""
     out: list[tuple[Key, tuple | None]] = []
     for (connection_id, subscription, currency, other_currency, charge_type, invoice,
-         last_invoice, start, end, first_key, lines, quantities, amounts) in rows:
+         last_invoice, start, end, first_key, lines, *sums) in rows:
         if currency != other_currency:
             out.append(((connection_id, subscription), None))
             continue
         if invoice != last_invoice:
             invoice = f"{invoice}..{last_invoice}"
+        if len(sums) == 2:  # the lines' texts, joined
+            quantities, amounts = sums
+        else:
+            quantities = exact_sum(*sums[:3], lines)
+            amounts = exact_sum(*sums[3:], lines)
+            if quantities is None or amounts is None:
+                quantities = amounts = None
         out.append(((connection_id, subscription), (
             charge_type, invoice, currency, start, end, first_key, lines, quantities,
             amounts)))
@@ -307,7 +380,7 @@ class UsageRead:
     def groups(self, session: Session) -> dict[Key, list[tuple]]:
         """(charge type, invoice, currency, start, end, first line key, lines, quantities,
         amounts) per usage group, per subscription: the quantities and amounts as decimal
-        texts joined by SEPARATOR."""
+        texts (one exact sum, or the lines' texts joined by SEPARATOR)."""
         conn = session.connection()
         rows: list[tuple[Key, tuple | None]] | None = None
         if self._threads:
@@ -319,8 +392,12 @@ class UsageRead:
             rows = _grouped(raw_rows(conn, _usage_groups(conn, self.period)))
         out: dict[Key, list[tuple]] = defaultdict(list)
         for key, group in rows:
-            if group is not None:
-                out[key].append(group)
-            else:
+            if group is None:
                 out[key] += list(raw_rows(conn, _by_currency(conn, self.period, key)))
+            elif group[-1] is None:  # a sum not proven exact: add up the lines' texts
+                [(_, again)] = _grouped(list(raw_rows(conn, _usage_groups(
+                    conn, self.period, exact_texts=key))))
+                out[key].append(again)  # type: ignore[arg-type]
+            else:
+                out[key].append(group)
         return out

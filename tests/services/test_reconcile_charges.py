@@ -3,17 +3,21 @@ and never a snapshot other than the caller's."""
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sqlalchemy import Text, cast, column, create_engine, func, select, table
 
 import app.services.reconcile_charges as charges
 from app.domain.periods import BillingPeriod
 from app.models import entities as m
 from app.models.workspace import Workspace
 from app.services.reconcile import one_snapshot
-from app.services.reconcile_book import usage_charges
+from app.services.reconcile_book import decimal_sum, usage_charges
 from app.services.reconcile_charges import UsageRead
 
 MARCH = BillingPeriod.month(2026, 3)
@@ -124,11 +128,80 @@ def test_the_packed_background_read_keeps_missing_values_and_odd_text(ws, monkey
 
 def test_packed_groups_come_back_as_rows():
     packed = "1\x1fs1\x1fUSD\x1fUSD\x1fnew\x1f\x1d\x1f\x1d\x1f2026-03-01\x1f2026-03-02\x1fk\x1f2" \
-             "\x1f1.5;2\x1f0.1;0.2"
-    assert charges._unpacked(packed) == [(1, "s1", "USD", "USD", "new", None, None,
-                                          "2026-03-01", "2026-03-02", "k", 2, "1.5;2",
-                                          "0.1;0.2")]
+             "\x1f3.5\x1f1.5\x1f1\x1f0.3\x1f0.1\x1f1"
+    rows = charges._unpacked(packed)
+    assert rows == [(1, "s1", "USD", "USD", "new", None, None, "2026-03-01", "2026-03-02",
+                     "k", 2, "3.5", "1.5", "1", "0.3", "0.1", "1")]
+    assert charges._grouped(rows) == [((1, "s1"), (
+        "new", None, "USD", "2026-03-01", "2026-03-02", "k", 2, "3.5", "0.3"))]
     assert charges._unpacked(None) == [] and charges._unpacked("1\x1fs1") is None
+
+
+# --- exact sums from SQLite's float SUM ----------------------------------------------------
+
+decimal_texts = st.lists(
+    st.builds(lambda units, places: format(Decimal(units).scaleb(-places), "f"),
+              st.integers(min_value=-10**8, max_value=10**12), st.integers(0, 9)),
+    min_size=1, max_size=400)
+
+
+def _sqlite_sums(texts: list[str]) -> tuple[tuple, tuple]:
+    """What the usage read gets for these texts: SQLite's row, and its packed (text) form."""
+    db = sqlite3.connect(":memory:")
+    db.execute("CREATE TABLE t (v TEXT)")
+    db.executemany("INSERT INTO t VALUES (?)", [(t,) for t in texts])
+    engine = create_engine("sqlite://")
+    with engine.connect() as conn:
+        sums = charges._summed(conn, column("v"))
+        query = select(*sums, func.count()).select_from(table("t"))
+        packed = select(*(cast(c, Text) for c in sums)).select_from(table("t"))
+        row = db.execute(*charges._statement(query, conn)).fetchone()
+        text = db.execute(*charges._statement(packed, conn)).fetchone()
+    return row, (*text, row[-1])
+
+
+@settings(max_examples=300, deadline=None)
+@given(decimal_texts)
+def test_a_float_sum_is_taken_only_when_proven_exact(texts):
+    """Whatever the lines, a sum is either the exact Decimal sum of their texts, digit for
+    digit (the same places Decimal addition keeps), or None: never a float's rounding."""
+    exact = format(decimal_sum(";".join(texts)), "f")
+    for row in _sqlite_sums(texts):
+        assert charges.exact_sum(*row) in (None, exact)
+
+
+usage_texts = st.integers(0, 6).flatmap(lambda places: st.integers(0, 10**(3 + places)).map(
+    lambda units: format(Decimal(units).scaleb(-places), "f")))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(usage_texts, min_size=1, max_size=800))
+def test_usage_like_sums_are_proven_exact(texts):
+    """Non-negative lines of up to six places and up to a thousand currency units each (a
+    month of daily usage), hundreds of them: the float sum is proven exact, so no group is
+    read twice."""
+    exact = format(decimal_sum(";".join(texts)), "f")
+    for row in _sqlite_sums(texts):
+        assert charges.exact_sum(*row) == exact
+
+
+@pytest.mark.parametrize("background", [True, False])
+def test_a_credit_line_makes_the_group_read_again_as_texts(ws, monkeypatch, background):
+    """A group holding a negative line: its float sum cannot be proven exact, so that group
+    alone is read again as its lines' texts, and added up in Decimal."""
+    with ws.begin() as s:
+        s.add_all([_usage_line(1, "c1", 1, "12.10", subscription="s4"),
+                   _usage_line(1, "c2", 2, "-0.300", subscription="s4")])
+    again = []
+    groups = charges._usage_groups
+    monkeypatch.setattr(charges, "_usage_groups", lambda *a, **k: again.append(
+        k.get("exact_texts")) or groups(*a, **k))
+    read, _ = _groups(ws, background)
+    assert [key for key in again if key] == [(1, "s4")]
+    [charge] = usage_charges(read[(1, "s4")], "USD")
+    assert (charge.quantity, str(charge.amount)) == (Decimal("3.0"), "11.800")
+    [x] = usage_charges(read[(1, "s2")], "USD")  # proven exact from its float sum
+    assert str(x.amount) == "7.25"
 
 
 def test_the_background_read_splits_at_a_middle_subscription(ws):
@@ -151,3 +224,23 @@ def test_the_background_read_splits_at_a_middle_subscription(ws):
     assert sorted(k[1] for k in background) == ["s1", "s2", "s3"]
     first, second = ({row[0][1] for row in t.rows} for t in read._threads)
     assert first and second and not first & second  # each key in one range only
+
+
+@pytest.mark.postgres
+def test_postgresql_sums_usage_exactly(postgres_url):
+    """PostgreSQL adds NUMERIC exactly: the sum keeps the most places of its lines."""
+    workspace = Workspace.open(postgres_url)
+    try:
+        with workspace.begin() as s:
+            pc = m.Connection(name="Partner Center", kind="partner_center", side="vendor")
+            s.add(pc)
+            s.flush()
+            s.add_all([_usage_line(pc.id, "u1", 1, "0.130650"),
+                       _usage_line(pc.id, "u2", 2, "0.1"),
+                       _usage_line(pc.id, "u3", 3, "-0.000001")])
+            key = (pc.id, "s1")
+        groups, _ = _groups(workspace, False)
+        [usd] = usage_charges(groups[key], "USD")
+        assert (str(usd.quantity), str(usd.amount)) == ("4.5", "0.230649")
+    finally:
+        workspace.close()
