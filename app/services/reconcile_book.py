@@ -15,6 +15,7 @@ only; the usage of one product billed by several subscriptions) never spans two 
 
 from __future__ import annotations
 
+import marshal
 import zlib
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
@@ -101,6 +102,10 @@ class Line(NamedTuple):
     company_id: int
 
 
+# The book's tables of raw rows, and the name of their marshal blob in a pickled book.
+BULK = ("subs", "seat_rows", "lines", "usage", "sub_lines")
+BULK_STATE = "_bulk"
+
 # A vendor subscription row with its customer, as the subscription query returns it.
 SUB_ID, SUB_CONNECTION, SUB_EXTERNAL, SUB_CUSTOMER_EXTERNAL, SUB_CUSTOMER_ID = 0, 1, 2, 14, 16
 
@@ -133,11 +138,23 @@ class Book:
     subs: list[tuple] = field(default_factory=list)
 
     def __getstate__(self) -> dict[str, Any]:
+        """The big tables of raw rows travel as one `marshal` blob when they hold only the
+        database's plain values (SQLite's do): several times faster to write than pickle.
+        A worker is this same interpreter, so the format always matches."""
         state = dict(self.__dict__)
-        state["lines"] = [tuple(line) for line in self.lines.values()]  # tuples pickle in C
+        state["lines"] = [tuple(line) for line in self.lines.values()]  # plain tuples
+        try:
+            state[BULK_STATE] = marshal.dumps(tuple(state[name] for name in BULK))
+        except ValueError:  # a date or Decimal in a row (PostgreSQL's): pickled as it is
+            return state
+        for name in BULK:
+            del state[name]
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
+        bulk = state.pop(BULK_STATE, None)
+        if bulk is not None:
+            state.update(zip(BULK, marshal.loads(bulk), strict=True))
         state["lines"] = {row[0]: Line._make(row) for row in state["lines"]}
         self.__dict__.update(state)
 
