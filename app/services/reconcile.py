@@ -14,7 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Text, column, func, insert, select, table
+from sqlalchemy import Column, func, insert, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -86,29 +87,37 @@ def _period_row(session: Session, period: BillingPeriod) -> BillingPeriodRow:
 
 
 def _values(draft: FindingDraft, loaded: Loaded) -> dict[str, object]:
-    vendor_key = (draft.vendor, draft.vendor_subscription_id or "")
-    return {
-        "kind": str(draft.kind),
-        "vendor_customer_id": loaded.vendor_customer_ids.get((draft.vendor,
-                                                              draft.customer.vendor_id)),
-        "psa_company_id": loaded.psa_company_ids.get(draft.customer.psa_id or ""),
-        "vendor_subscription_id": loaded.vendor_sub_ids.get(vendor_key),
-        "psa_billing_line_id": loaded.psa_line_ids.get(draft.psa_line_id or ""),
-        "sku": draft.sku,
-        "currency": draft.currency,
-        "vendor_quantity": draft.vendor_quantity,
-        "psa_quantity": draft.psa_quantity,
-        "unit_price": draft.unit_price,
-        "unit_cost": draft.unit_cost,
-        "amount": draft.amount,
-        "action": {"actions": [action_to_dict(a) for a in draft.actions],
-                   "reference": draft.reference, "suggestion": str(draft.status),
-                   "product_name": draft.product_name, "vendor": draft.vendor,
-                   "vendor_subscription": draft.vendor_subscription_id,
-                   "psa_lines": list(draft.psa_line_ids)},
-        "explanation": draft.explanation_json,  # JSON text: see _NEW_FINDINGS
-        "inputs_hash": draft.inputs_hash,
-    }
+    return dict(zip(ROW_COLUMNS, _row(draft, loaded), strict=True))
+
+
+# The columns a finding's numbers fill, in the order `_row` gives them.
+ROW_COLUMNS = ("kind", "vendor_customer_id", "psa_company_id", "vendor_subscription_id",
+               "psa_billing_line_id", "sku", "currency", "vendor_quantity", "psa_quantity",
+               "unit_price", "unit_cost", "amount", "action", "explanation", "inputs_hash")
+
+
+def _row(draft: FindingDraft, loaded: Loaded) -> tuple:
+    return (
+        str(draft.kind),
+        loaded.vendor_customer_ids.get((draft.vendor, draft.customer.vendor_id)),
+        loaded.psa_company_ids.get(draft.customer.psa_id or ""),
+        loaded.vendor_sub_ids.get((draft.vendor, draft.vendor_subscription_id or "")),
+        loaded.psa_line_ids.get(draft.psa_line_id or ""),
+        draft.sku,
+        draft.currency,
+        draft.vendor_quantity,
+        draft.psa_quantity,
+        draft.unit_price,
+        draft.unit_cost,
+        draft.amount,
+        {"actions": [action_to_dict(a) for a in draft.actions],
+         "reference": draft.reference, "suggestion": str(draft.status),
+         "product_name": draft.product_name, "vendor": draft.vendor,
+         "vendor_subscription": draft.vendor_subscription_id,
+         "psa_lines": list(draft.psa_line_ids)},
+        draft.explanation_json,  # JSON text: see _insert_new
+        draft.inputs_hash,
+    )
 
 
 def _withdraw(session: Session, finding: Finding, user: str) -> bool:
@@ -138,14 +147,12 @@ def store_findings(session: Session, period_row: BillingPeriodRow, drafts: list[
               in session.execute(select(f.id, f.key, f.inputs_hash, f.status)
                                  .where(f.period_id == period_row.id))}
     now = datetime.now(UTC)
-    new: list[dict[str, object]] = []
+    new: list[FindingDraft] = []
     changed: dict[int, FindingDraft] = {}
     for draft in drafts:
         known = stored.pop(draft.key, None)
         if known is None:
-            new.append({"period_id": period_row.id, "key": draft.key, "status": "open",
-                        "version": 1, "created_at": now, "updated_at": now,
-                        **_values(draft, loaded)})
+            new.append(draft)
         elif known[1] == draft.inputs_hash or known[2] == "pushed":
             counts["unchanged"] += 1  # what was pushed stands; its settlement shows next run
         else:
@@ -175,22 +182,49 @@ def store_findings(session: Session, period_row: BillingPeriodRow, drafts: list[
     for finding in _whole(session, gone):
         session.delete(finding)  # an open discrepancy that no longer exists
         counts["resolved"] += 1
-    if new:  # one bulk insert: a month-end run creates thousands at once
-        if session.get_bind().dialect.name == "sqlite":
-            session.execute(insert(_NEW_FINDINGS), new)
-        else:  # a JSON column of its own type: it takes the data, and encodes it itself
-            for values in new:
-                values["explanation"] = json.loads(str(values["explanation"]))
-            session.execute(insert(Finding.__table__), new)
+    if new:
+        _insert_new(session, period_row.id, new, loaded, now)
         counts["new"] = len(new)
     return counts
 
 
-# The findings table for bulk inserts into SQLite, its explanation column taking the JSON
-# text the engine already encoded (the ORM column would encode it again, as one string).
-_NEW_FINDINGS = table("findings", *(
-    column(c.name, Text() if c.name == "explanation" else c.type)
-    for c in Finding.__table__.columns))
+def _insert_new(session: Session, period_id: int, drafts: list[FindingDraft], loaded: Loaded,
+                now: datetime) -> None:
+    """One bulk insert: a month-end run creates thousands of findings at once.
+
+    On SQLite the rows go straight to the driver, each value stored exactly as the column's
+    own type stores it (the explanation is the JSON text the engine already encoded): the
+    ORM's per-value processing would cost more than the insert itself."""
+    conn = session.connection()
+    if conn.dialect.name != "sqlite":  # a JSON column of its own type: it encodes the data
+        rows = [{"period_id": period_id, "key": d.key, "status": "open", "version": 1,
+                 "created_at": now, "updated_at": now, **_values(d, loaded)} for d in drafts]
+        for values in rows:
+            values["explanation"] = json.loads(str(values["explanation"]))
+        session.execute(insert(Finding.__table__), rows)
+        return
+    columns = Finding.__table__.c
+    stamp = _stored_by(conn, columns.created_at)(now)
+    decimal = _stored_by(conn, columns.amount)
+    action = _stored_by(conn, columns.action)
+    rows = []
+    for draft in drafts:
+        (kind, customer, company, sub, line, sku, currency, vendor_quantity, psa_quantity,
+         unit_price, unit_cost, amount, action_data, explanation, inputs_hash) = _row(draft, loaded)
+        rows.append((period_id, draft.key, "open", 1, stamp, stamp, kind, customer, company, sub,
+                     line, sku, currency, decimal(vendor_quantity), decimal(psa_quantity),
+                     decimal(unit_price), decimal(unit_cost), decimal(amount),
+                     action(action_data), explanation, inputs_hash))
+    names = ("period_id", "key", "status", "version", "created_at", "updated_at", *ROW_COLUMNS)
+    sql = (f"INSERT INTO findings ({', '.join(names)}) "
+           f"VALUES ({', '.join('?' * len(names))})")
+    conn.connection.cursor().executemany(sql, rows)
+
+
+def _stored_by(conn: Connection, column: Column) -> Callable[[object], object]:
+    """How the column's type turns a value into what the database stores."""
+    process = column.type.bind_processor(conn.dialect)
+    return process if process is not None else (lambda value: value)
 
 
 def _whole(session: Session, ids: list[int]) -> list[Finding]:
