@@ -145,8 +145,8 @@ def finding_reference(
 def explanation_json(explanation: dict[str, Any]) -> str:
     """The explanation as JSON text: dates ISO, Decimals and Fractions exact text, exactly
     as `jsonable` converts them, by the encoder itself (one pass, no copy of the tree)."""
-    try:
-        return json.dumps(explanation, default=_scalar)
+    try:  # a tree built for this finding alone: no cycles to check for
+        return json.dumps(explanation, default=_scalar, check_circular=False)
     except TypeError:  # a key that is not text: convert everything first
         return json.dumps(jsonable(explanation))
 
@@ -161,7 +161,8 @@ def inputs_hash(numbers: dict[str, Any], actions: tuple[PsaAction, ...]) -> str:
         ],
     }
     try:  # the encoder converts the few non-JSON values itself: the same text, much faster
-        text = json.dumps(material, sort_keys=True, separators=(",", ":"), default=_scalar)
+        text = json.dumps(material, sort_keys=True, separators=(",", ":"), default=_scalar,
+                          check_circular=False)
     except TypeError:  # a key that is not text (a date, say): convert everything first
         text = json.dumps(jsonable(material), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
