@@ -48,9 +48,20 @@ class PsaAction:
             "agreement": self.agreement_ref,
             "line": self.line_ref or "",
             "product": self.product_ref or "",
-            "desired": json.dumps(self.desired, sort_keys=True),
+            "desired": desired_text(self.desired),
             "effective": self.effective_date.isoformat() if self.effective_date else "",
         }
+
+
+def desired_text(desired: dict[str, str]) -> str:
+    """`json.dumps(desired, sort_keys=True)`, written directly when every key and value is
+    text (as they always are): the same characters, without building an encoder."""
+    if not all(type(k) is str and type(v) is str for k, v in desired.items()):
+        return json.dumps(desired, sort_keys=True)
+    return "{" + ", ".join(f"{_text(k)}: {_text(v)}" for k, v in sorted(desired.items())) + "}"
+
+
+_text = json.encoder.encode_basestring_ascii  # json.dumps's own string encoder
 
 
 def intent_key(action: PsaAction, psa_account: str) -> str:

@@ -145,8 +145,8 @@ def finding_reference(
 def explanation_json(explanation: dict[str, Any]) -> str:
     """The explanation as JSON text: dates ISO, Decimals and Fractions exact text, exactly
     as `jsonable` converts them, by the encoder itself (one pass, no copy of the tree)."""
-    try:  # a tree built for this finding alone: no cycles to check for
-        return json.dumps(explanation, default=_scalar, check_circular=False)
+    try:
+        return _EXPLANATION_ENCODER.encode(explanation)
     except TypeError:  # a key that is not text: convert everything first
         return json.dumps(jsonable(explanation))
 
@@ -161,8 +161,7 @@ def inputs_hash(numbers: dict[str, Any], actions: tuple[PsaAction, ...]) -> str:
         ],
     }
     try:  # the encoder converts the few non-JSON values itself: the same text, much faster
-        text = json.dumps(material, sort_keys=True, separators=(",", ":"), default=_scalar,
-                          check_circular=False)
+        text = _HASH_ENCODER.encode(material)
     except TypeError:  # a key that is not text (a date, say): convert everything first
         text = json.dumps(jsonable(material), sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
@@ -182,6 +181,13 @@ def _scalar(value: Any) -> Any:
     if isinstance(value, Fraction):
         return format_decimal(exact_decimal(value))
     raise TypeError(f"not JSON-able: {type(value).__name__}")
+
+
+# The encoders `json.dumps` would build on every call, built once. The trees they encode are
+# built fresh for one finding: no cycles to check for.
+_EXPLANATION_ENCODER = json.JSONEncoder(default=_scalar, check_circular=False)
+_HASH_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=_scalar,
+                                 check_circular=False)
 
 
 def jsonable(value: Any) -> Any:
