@@ -222,8 +222,9 @@ def _insert_new(session: Session, period_id: int, drafts: list[FindingDraft], lo
 
 
 def _stored_by(conn: Connection, column: Column) -> Callable[[object], object]:
-    """How the column's type turns a value into what the database stores."""
-    process = column.type.bind_processor(conn.dialect)
+    """How the column's type, as the dialect adapts it, turns a value into what the
+    database stores (a timestamp into SQLite's text, say)."""
+    process = column.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
     return process if process is not None else (lambda value: value)
 
 

@@ -3,12 +3,14 @@ nothing new after the push, and approvals reopened when their numbers change."""
 
 from __future__ import annotations
 
-from datetime import date
+import sqlite3
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import delete, select
 
+import app.services.reconcile as service
 from app.models import entities as m
 from app.models.workspace import Workspace
 from app.services.findings import list_findings
@@ -274,3 +276,24 @@ def test_a_charge_on_the_unbilled_and_the_billed_recon_counts_once(ws):
                            quantity=Decimal(10), currency="USD", invoice_number=None))
     [row] = list_findings(ws, "2026-03") if reconcile_period(ws, "2026-03", user="ann") else []
     assert row.kind == "quantity_drift" and row.vendor_quantity == Decimal(20)
+
+
+def test_new_findings_are_stored_as_the_orm_stores_them(ws, db_path, monkeypatch):
+    """New findings go to SQLite through the driver: every column holds the very text the
+    ORM would have written (a timestamp on a whole second included)."""
+    class Clock(datetime):
+        @classmethod
+        def now(cls, tz=None):  # noqa: ANN001, ANN206
+            return datetime(2026, 4, 2, 9, 30, tzinfo=UTC)
+
+    monkeypatch.setattr(service, "datetime", Clock)
+    reconcile_period(ws, "2026-03", user="ann")
+    with ws.begin() as s:
+        found = s.scalar(select(m.Finding))
+        names = [c.name for c in m.Finding.__table__.columns if c.name not in ("id", "key")]
+        s.add(m.Finding(key=f"{found.key}|orm", **{n: getattr(found, n) for n in names}))
+    db = sqlite3.connect(db_path)
+    raw, orm = db.execute(f"SELECT {', '.join(names)} FROM findings ORDER BY id").fetchall()
+    db.close()
+    assert raw == orm
+    assert raw[names.index("created_at")] == "2026-04-02 09:30:00.000000"
