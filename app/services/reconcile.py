@@ -19,7 +19,6 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from app.domain.actions import action_to_dict
 from app.domain.periods import BillingPeriod
 from app.domain.reconciliation import FindingDraft
 from app.models.activity import PushIntent
@@ -27,7 +26,14 @@ from app.models.audit import record_audit
 from app.models.entities import VendorSubscription
 from app.models.review import BillingPeriodRow, Finding
 from app.services.collection import paused_collection
-from app.services.reconcile_facts import Loaded, id_maps, read_book
+from app.services.finding_rows import (
+    FINDING_COLUMNS,
+    Loaded,
+    finding_values,
+    id_maps,
+    stored_values,
+)
+from app.services.reconcile_facts import read_book
 from app.services.reconcile_worker import (
     PartedRun,
     parts_for,
@@ -87,37 +93,7 @@ def _period_row(session: Session, period: BillingPeriod) -> BillingPeriodRow:
 
 
 def _values(draft: FindingDraft, loaded: Loaded) -> dict[str, object]:
-    return dict(zip(ROW_COLUMNS, _row(draft, loaded), strict=True))
-
-
-# The columns a finding's numbers fill, in the order `_row` gives them.
-ROW_COLUMNS = ("kind", "vendor_customer_id", "psa_company_id", "vendor_subscription_id",
-               "psa_billing_line_id", "sku", "currency", "vendor_quantity", "psa_quantity",
-               "unit_price", "unit_cost", "amount", "action", "explanation", "inputs_hash")
-
-
-def _row(draft: FindingDraft, loaded: Loaded) -> tuple:
-    return (
-        str(draft.kind),
-        loaded.vendor_customer_ids.get((draft.vendor, draft.customer.vendor_id)),
-        loaded.psa_company_ids.get(draft.customer.psa_id or ""),
-        loaded.vendor_sub_ids.get((draft.vendor, draft.vendor_subscription_id or "")),
-        loaded.psa_line_ids.get(draft.psa_line_id or ""),
-        draft.sku,
-        draft.currency,
-        draft.vendor_quantity,
-        draft.psa_quantity,
-        draft.unit_price,
-        draft.unit_cost,
-        draft.amount,
-        {"actions": [action_to_dict(a) for a in draft.actions],
-         "reference": draft.reference, "suggestion": str(draft.status),
-         "product_name": draft.product_name, "vendor": draft.vendor,
-         "vendor_subscription": draft.vendor_subscription_id,
-         "psa_lines": list(draft.psa_line_ids)},
-        draft.explanation_json,  # JSON text: see _insert_new
-        draft.inputs_hash,
-    )
+    return dict(zip(FINDING_COLUMNS, finding_values(draft, loaded), strict=True))
 
 
 def _withdraw(session: Session, finding: Finding, user: str) -> bool:
@@ -134,8 +110,11 @@ def _withdraw(session: Session, finding: Finding, user: str) -> bool:
 
 
 def store_findings(session: Session, period_row: BillingPeriodRow, drafts: list[FindingDraft],
-                   loaded: Loaded, user: str) -> dict[str, int]:
-    """Insert new findings, update the changed ones, drop open ones that are gone.
+                   loaded: Loaded, user: str, rows: dict[str, tuple] | None = None
+                   ) -> dict[str, int]:
+    """Insert new findings, update the changed ones, drop open ones that are gone. `rows`
+    may hold new findings' rows as SQLite stores them, made where they were found
+    (app.services.finding_rows).
 
     Only the key, hash and status of the period's stored findings are read up front; the
     few that changed or disappeared are then loaded whole, so a month-end run with
@@ -183,18 +162,18 @@ def store_findings(session: Session, period_row: BillingPeriodRow, drafts: list[
         session.delete(finding)  # an open discrepancy that no longer exists
         counts["resolved"] += 1
     if new:
-        _insert_new(session, period_row.id, new, loaded, now)
+        _insert_new(session, period_row.id, new, loaded, now, rows or {})
         counts["new"] = len(new)
     return counts
 
 
 def _insert_new(session: Session, period_id: int, drafts: list[FindingDraft], loaded: Loaded,
-                now: datetime) -> None:
+                now: datetime, ready: dict[str, tuple]) -> None:
     """One bulk insert: a month-end run creates thousands of findings at once.
 
-    On SQLite the rows go straight to the driver, each value stored exactly as the column's
-    own type stores it (the explanation is the JSON text the engine already encoded): the
-    ORM's per-value processing would cost more than the insert itself."""
+    On SQLite the rows go straight to the driver, as ready (or made here) by
+    app.services.finding_rows: the ORM's per-value processing would cost more than the
+    insert itself."""
     conn = session.connection()
     if conn.dialect.name != "sqlite":  # a JSON column of its own type: it encodes the data
         rows = [{"period_id": period_id, "key": d.key, "status": "open", "version": 1,
@@ -203,22 +182,14 @@ def _insert_new(session: Session, period_id: int, drafts: list[FindingDraft], lo
             values["explanation"] = json.loads(str(values["explanation"]))
         session.execute(insert(Finding.__table__), rows)
         return
-    columns = Finding.__table__.c
-    stamp = _stored_by(conn, columns.created_at)(now)
-    decimal = _stored_by(conn, columns.amount)
-    action = _stored_by(conn, columns.action)
-    rows = []
-    for draft in drafts:
-        (kind, customer, company, sub, line, sku, currency, vendor_quantity, psa_quantity,
-         unit_price, unit_cost, amount, action_data, explanation, inputs_hash) = _row(draft, loaded)
-        rows.append((period_id, draft.key, "open", 1, stamp, stamp, kind, customer, company, sub,
-                     line, sku, currency, decimal(vendor_quantity), decimal(psa_quantity),
-                     decimal(unit_price), decimal(unit_cost), decimal(amount),
-                     action(action_data), explanation, inputs_hash))
-    names = ("period_id", "key", "status", "version", "created_at", "updated_at", *ROW_COLUMNS)
+    stamp = _stored_by(conn, Finding.__table__.c.created_at)(now)
+    head = (period_id, "open", 1, stamp, stamp)
+    names = ("period_id", "status", "version", "created_at", "updated_at", "key",
+             *FINDING_COLUMNS)
     sql = (f"INSERT INTO findings ({', '.join(names)}) "
            f"VALUES ({', '.join('?' * len(names))})")
-    conn.connection.cursor().executemany(sql, rows)
+    conn.connection.cursor().executemany(sql, [
+        (*head, d.key, *(ready.get(d.key) or stored_values(d, loaded))) for d in drafts])
 
 
 def _stored_by(conn: Connection, column: Column) -> Callable[[object], object]:
@@ -267,7 +238,7 @@ def _reconcile_once(ws: Workspace, period: BillingPeriod, user: str, progress: P
         one_snapshot(session)  # taken by read_book's first read (see UsageRead)
         with workers(parts_for(_book_size(ws)) - 1) as helpers:  # start while reading
             progress(0, None, "loading")
-            run = PartedRun(period, helpers)
+            run = PartedRun(period, helpers, rows=session.get_bind().dialect.name == "sqlite")
             book = read_book(session, period, meanwhile=run.hand_out)
             loaded = id_maps(book)
             if cancel is not None and cancel.is_set():
@@ -278,7 +249,8 @@ def _reconcile_once(ws: Workspace, period: BillingPeriod, user: str, progress: P
             raise InterruptedError("cancelled")
         progress(len(book.subs), len(book.subs), "storing findings")
         period_row = _period_row(session, period)
-        counts = store_findings(session, period_row, list(result.findings), loaded, user)
+        counts = store_findings(session, period_row, list(result.findings), loaded, user,
+                                run.rows)
         period_row.reconciled_at = datetime.now(UTC)
     summary = result.summary
     return ReconcileReport(period.label, len(result.findings), subscriptions=summary.subscriptions,

@@ -1,4 +1,4 @@
-"""Reading one billing period's book from the workspace, and the ids its findings use.
+"""Reading one billing period's book from the workspace.
 
 Bulk reads go through Core selects of the needed columns into tuples and dictionaries (never
 ORM objects per row), charge lines through app.services.reconcile_charges, so 40,000
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -21,28 +20,8 @@ from sqlalchemy.orm import Session
 from app.domain.periods import BillingPeriod
 from app.domain.policy import PolicyRule
 from app.models import entities as m
-from app.services.reconcile_book import (
-    SUB_CONNECTION,
-    SUB_CUSTOMER_EXTERNAL,
-    SUB_CUSTOMER_ID,
-    SUB_EXTERNAL,
-    SUB_ID,
-    Book,
-    Company,
-    Line,
-    PsaProduct,
-)
+from app.services.reconcile_book import Book, Company, Line, PsaProduct
 from app.services.reconcile_charges import UsageRead, raw_rows, seat_rows
-
-
-@dataclass
-class Loaded:
-    """The workspace ids the service stores a book's findings against."""
-
-    vendor_sub_ids: dict[tuple[str, str], int] = field(default_factory=dict)
-    vendor_customer_ids: dict[tuple[str, str], int] = field(default_factory=dict)
-    psa_company_ids: dict[str, int] = field(default_factory=dict)
-    psa_line_ids: dict[str, int] = field(default_factory=dict)
 
 
 def _rows(session: Session, query) -> list[Any]:  # noqa: ANN001
@@ -140,15 +119,3 @@ def read_book(session: Session, period: BillingPeriod,
     # Only now wait for the usage groups, read meanwhile.
     book.usage = dict(usage.groups(session))
     return book
-
-
-def id_maps(book: Book) -> Loaded:
-    """The workspace ids the findings of the book's subscriptions are stored against."""
-    kinds, loaded = book.kinds, Loaded()
-    for sub in book.subs:
-        vendor = kinds[sub[SUB_CONNECTION]]
-        loaded.vendor_sub_ids[(vendor, sub[SUB_EXTERNAL])] = sub[SUB_ID]
-        loaded.vendor_customer_ids[(vendor, sub[SUB_CUSTOMER_EXTERNAL])] = sub[SUB_CUSTOMER_ID]
-    loaded.psa_company_ids = {c.external_id: c.id for c in book.companies.values()}
-    loaded.psa_line_ids = {line.external_id: line.id for line in book.lines.values()}
-    return loaded

@@ -15,8 +15,8 @@ the workspace: the book was read in one snapshot by the process that stores the 
 Workers start when the reconciliation starts, so their start-up overlaps the reads. A worker
 that cannot start or fails leaves its part to this process: slower, never different.
 
-This module imports nothing but the domain and the book, so a worker starts in a fraction
-of a second.
+This module imports nothing but the domain and the book (and the rows of the findings
+found here), so a worker starts in a fraction of a second.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from typing import Any, BinaryIO
 
 from app.domain.periods import BillingPeriod
 from app.domain.reconciliation import ReconcileResult, merge_results, policy_resolver, reconcile
+from app.services.finding_rows import stored_rows
 from app.services.reconcile_book import Book, Key, build_facts
 
 WORKER_FLAG = "--reconcile-worker"
@@ -181,10 +182,13 @@ class PartedRun:
     and `result` sends each its usage.
     """
 
-    def __init__(self, period: BillingPeriod, helpers: list[Worker]) -> None:
+    def __init__(self, period: BillingPeriod, helpers: list[Worker], *,
+                 rows: bool = False) -> None:
         self.period = period
         self.helpers = helpers
         self.parts: list[Book] | None = None
+        self.want_rows = rows
+        self.rows: dict[str, tuple] = {}  # with `rows`: this process's findings as stored
 
     def hand_out(self, book: Book) -> None:
         if not self.helpers or self.parts is not None:
@@ -196,7 +200,7 @@ class PartedRun:
     def result(self, book: Book) -> ReconcileResult:
         """The whole book's result, merged from its parts'."""
         if not self.helpers:
-            return reconcile_part(self.period, book)
+            return self._here(book)
         self.hand_out(book)
         assert self.parts is not None
         for part in self.parts:
@@ -204,14 +208,22 @@ class PartedRun:
             part.usage = {k: v for k, v in book.usage.items() if k in keys}
         for worker, part in zip(self.helpers, self.parts[1:], strict=True):
             worker.send_usage(part.usage)
-        results = [reconcile_part(self.period, self.parts[0])]
+        results = [self._here(self.parts[0])]
         for worker, part in zip(self.helpers, self.parts[1:], strict=True):
             result = worker.result()
             if result is None:
                 log.warning("%s; reconciling its part here", worker.failure)
-                result = reconcile_part(self.period, part)
+                result = self._here(part)
             results.append(result)
         return merge_results(results)
+
+    def _here(self, part: Book) -> ReconcileResult:
+        """A part reconciled in this process; with `rows`, its findings' rows are made
+        too, while the workers may still be busy with theirs."""
+        result = reconcile_part(self.period, part)
+        if self.want_rows:
+            self.rows.update(stored_rows(result.findings, part))
+        return result
 
 
 def reconcile_in_parts(period: BillingPeriod, book: Book, helpers: list[Worker]

@@ -24,6 +24,7 @@ from app.domain.reconciliation.quiet import in_step, plain_seats
 from app.models.review import Finding
 from app.models.workspace import Workspace
 from app.services.demo import build_demo
+from app.services.finding_rows import id_maps, stored_values
 from app.services.reconcile import one_snapshot, parse_period, reconcile_period
 from app.services.reconcile_book import Book, build_facts
 from app.services.reconcile_facts import read_book
@@ -127,6 +128,21 @@ def test_worker_processes_give_the_whole_books_result(book):
         result = reconcile_in_parts(PERIOD, book, helpers)
         assert [w.failure for w in helpers] == [None, None]
     _same(result, reconcile_part(PERIOD, book))
+
+
+def test_the_part_done_here_makes_its_findings_rows_while_workers_work(book):
+    """Asked for rows, the run turns the findings of the part it reconciles itself into the
+    findings table's rows (the rest are made when stored): the same rows as made from the
+    whole book's ids."""
+    with workers(1) as helpers:
+        run = PartedRun(PERIOD, helpers, rows=True)
+        result = run.result(book)
+        assert helpers[0].failure is None
+    assert run.parts is not None and run.rows
+    here = reconcile_part(PERIOD, run.parts[0])
+    assert set(run.rows) == {d.key for d in here.findings} < {d.key for d in result.findings}
+    loaded = id_maps(book)
+    assert run.rows == {d.key: stored_values(d, loaded) for d in here.findings}
 
 
 def test_parts_handed_out_before_the_usage_is_read_get_it_after(book):
@@ -268,3 +284,12 @@ def test_a_worker_without_python_stdio_still_answers(book):
     status, result = pickle.loads(done.stdout)
     assert status == "ok"
     _same(result, reconcile_part(PERIOD, part))
+
+
+def test_a_worker_loads_no_database_layer():
+    """A worker starts fast because it imports the domain and the book, not SQLAlchemy."""
+    code = ("import sys, app.services.reconcile_worker; "
+            "print('sqlalchemy' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, check=True, timeout=60)
+    assert done.stdout.strip() == "False"
