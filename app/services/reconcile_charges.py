@@ -71,12 +71,18 @@ def raw_rows(conn: Connection, query: Select) -> Iterator[tuple]:
         result.close()
 
 
-def _in_period(conn: Connection, period: BillingPeriod):  # noqa: ANN202
-    """Lines touching the period. The columns are untyped, so values reach the driver as
-    they are: SQLite stores dates as ISO text, PostgreSQL wants dates."""
-    start, end = period.start, period.end
+def _bounds(conn: Connection, period: BillingPeriod) -> tuple[Any, Any]:
+    """The period's first and last day as the driver takes them. The columns are untyped,
+    so values reach the driver as they are: SQLite stores dates as ISO text, PostgreSQL
+    wants dates."""
     if conn.dialect.name == "sqlite":
-        start, end = start.isoformat(), end.isoformat()  # type: ignore[assignment]
+        return period.start.isoformat(), period.end.isoformat()
+    return period.start, period.end
+
+
+def _in_period(conn: Connection, period: BillingPeriod):  # noqa: ANN202
+    """Lines touching the period."""
+    start, end = _bounds(conn, period)
     return and_(LINES.c.subscription_external_id.is_not(None),
                 LINES.c.charge_start <= end,
                 or_(LINES.c.charge_end >= start, LINES.c.charge_end.is_(None)))
@@ -139,15 +145,23 @@ def exact_sum(total: Any, lowest: Any, decimals: Any, count: int) -> str | None:
 
 def seat_rows(session: Session, period: BillingPeriod) -> dict[Key, list[tuple]]:
     """A period's seat (non-usage) charge lines as raw rows, per subscription key: (line
-    key, type, start, end, quantity, unit price, subtotal, total, invoice, currency)."""
+    key, type, start, end, quantity, unit price, subtotal, total, invoice, currency).
+
+    Read as two searches of the seat lines' index on their end day, the open-ended lines
+    and those ending in the period or later (in the index's own order): "ends on or after
+    the start, or never" in one condition would make SQLite scan every seat line the
+    workspace ever imported, years of them."""
     conn, c = session.connection(), LINES.c
+    start, end = _bounds(conn, period)
     rows: dict[Key, list[tuple]] = defaultdict(list)
     query = select(c.connection_id, c.subscription_external_id, c.line_key, c.charge_type,
                    c.charge_start, c.charge_end, c.quantity, c.unit_price, c.subtotal,
                    c.total, c.invoice_number, c.currency
-                   ).where(_in_period(conn, period), c.is_usage.is_(False))
-    for row in raw_rows(conn, query):
-        rows[(row[0], row[1])].append(row[2:])
+                   ).where(c.subscription_external_id.is_not(None), c.charge_start <= end,
+                           c.is_usage.is_(False))
+    for ends in (c.charge_end.is_(None), c.charge_end >= start):
+        for row in raw_rows(conn, query.where(ends)):
+            rows[(row[0], row[1])].append(row[2:])
     return dict(rows)
 
 

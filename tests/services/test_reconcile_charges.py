@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Text, cast, column, create_engine, func, select, table
+from sqlalchemy import Text, cast, column, create_engine, event, func, select, table
 
 import app.services.reconcile_charges as charges
 from app.domain.periods import BillingPeriod
@@ -244,3 +244,39 @@ def test_postgresql_sums_usage_exactly(postgres_url):
         assert (str(usd.quantity), str(usd.amount)) == ("4.5", "0.230649")
     finally:
         workspace.close()
+
+
+def test_seat_lines_are_searched_by_their_end_day_not_scanned(ws):
+    """Years of seat lines stay cheap: the period's are found by two searches of the seat
+    index (open-ended lines, and lines ending in the period or later), never a scan, and
+    in the index's order."""
+    def seat(key: str, start: date, end: date | None) -> m.ChargeLine:
+        return m.ChargeLine(connection_id=1, line_key=key, customer_external_id="c1",
+                            subscription_external_id="e3", sku="E3", product_name="E3",
+                            charge_type="renew", charge_start=start, charge_end=end,
+                            quantity=Decimal(5), unit_price=Decimal(20), total=Decimal(100),
+                            currency="USD", invoice_number="G0", is_usage=False)
+
+    with ws.begin() as s:
+        s.add_all([seat("old", date(2024, 1, 1), date(2024, 1, 31)),
+                   seat("march", date(2026, 3, 1), date(2026, 3, 31)),
+                   seat("open", date(2025, 6, 1), None),
+                   seat("april", date(2026, 4, 1), date(2026, 4, 30))])
+    statements = []
+
+    @event.listens_for(ws.engine, "before_cursor_execute")
+    def seen(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
+        if "is_usage IS 0" in statement:
+            statements.append((statement, parameters))
+
+    with ws.begin() as session:
+        rows = charges.seat_rows(session, MARCH)
+        event.remove(ws.engine, "before_cursor_execute", seen)
+        plans = [session.connection().exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}",
+                                                      params).all()
+                 for sql, params in statements]
+    assert [row[0] for row in rows[(1, "e3")]] == ["open", "march"]
+    assert len(plans) == 2
+    for plan in plans:
+        [step] = [row[-1] for row in plan]
+        assert step.startswith("SEARCH") and "ix_charge_lines_seats" in step, step
