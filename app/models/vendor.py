@@ -134,6 +134,12 @@ class ChargeLine(Base):
         # lines are read without scanning the usage (the condition reads as the query's).
         Index("ix_charge_lines_seats", "charge_end", sqlite_where=text("is_usage IS 0"),
               postgresql_where=text("is_usage IS false")),
+        # Only the usage lines spanning several days: those starting before a period and
+        # ending in it are found without reading the daily usage of earlier months.
+        Index("ix_charge_lines_usage_spans", "charge_end", sqlite_where=text(
+            "is_usage IS 1 AND (charge_end IS NULL OR charge_end > charge_start)"),
+            postgresql_where=text(
+                "is_usage IS true AND (charge_end IS NULL OR charge_end > charge_start)")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

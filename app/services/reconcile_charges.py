@@ -194,19 +194,50 @@ def _usage_groups(conn: Connection, period: BillingPeriod, low: Key | None = Non
     bounds = [key >= tuple_(*map(literal, low))] if low else []
     bounds += [key < tuple_(*map(literal, high))] if high else []
     amount = func.coalesce(c.total, c.subtotal)
-    if exact_texts is None:
+    if exact_texts is None:  # the lines starting in the period (see _spanning)
+        start, end = _bounds(conn, period)
         sums = [*_summed(conn, c.quantity), *_summed(conn, amount)]
-    else:
+        bounds += [c.subscription_external_id.is_not(None), c.charge_start >= start,
+                   c.charge_start <= end]
+    else:  # every line of the key touching the period
         sums = [_concat(conn, c.quantity), _concat(conn, amount)]
-        bounds += [c.connection_id == exact_texts[0],
+        bounds += [_in_period(conn, period), c.connection_id == exact_texts[0],
                    c.subscription_external_id == exact_texts[1]]
     return (select(c.connection_id, c.subscription_external_id, func.min(c.currency),
                    func.max(c.currency), func.min(c.charge_type), func.min(c.invoice_number),
                    func.max(c.invoice_number), func.min(c.charge_start),
                    func.max(func.coalesce(c.charge_end, c.charge_start)),
                    func.min(c.line_key), func.count(), *sums)
-            .where(_in_period(conn, period), c.is_usage.is_(True), _not_superseded(), *bounds)
+            .where(c.is_usage.is_(True), _not_superseded(), *bounds)
             .group_by(c.connection_id, c.subscription_external_id))
+
+
+def _spanning(conn: Connection, period: BillingPeriod) -> set[Key]:
+    """The keys with a usage line starting before the period and ending in it, later or
+    never: the grouped read takes only lines starting in the period (so years of daily
+    usage are never read), and these keys are read again whole.
+
+    Such lines are found through their own small index, named to SQLite: with statistics
+    of a workspace holding none, its planner would rather scan every earlier day's usage."""
+    c = LINES.c
+    start, _ = _bounds(conn, period)
+    keys: set[Key] = set()
+    for ends in (c.charge_end.is_(None), c.charge_end >= start):
+        query = (select(c.connection_id, c.subscription_external_id).distinct()
+                 .where(c.is_usage.is_(True), c.subscription_external_id.is_not(None),
+                        c.charge_start < start,
+                        or_(c.charge_end.is_(None), c.charge_end > c.charge_start), ends))
+        if conn.dialect.name == "sqlite":
+            sql, params = _statement(query, conn)
+            sql = sql.replace("FROM charge_lines", f"FROM charge_lines INDEXED BY {SPANS}", 1)
+            rows = conn.exec_driver_sql(sql, params)
+        else:
+            rows = conn.execute(query)
+        keys.update((row[0], row[1]) for row in rows)
+    return keys
+
+
+SPANS = "ix_charge_lines_usage_spans"  # usage lines of more than a day (migration 0005)
 
 
 def _by_currency(conn: Connection, period: BillingPeriod, key: Key) -> Select:
@@ -251,6 +282,9 @@ def _unpacked(text: str | None) -> list[tuple] | None:
         row[0], row[10] = int(row[0]), int(row[10])
         rows.append(tuple(row))
     return rows
+
+
+_NO_GROUP = (None,) * 8  # a group to be read again whole (its amounts None)
 
 
 def _grouped(rows: Iterable[tuple]) -> list[tuple[Key, tuple | None]]:
@@ -404,14 +438,22 @@ class UsageRead:
                 rows = [row for t in self._threads for row in t.rows or ()]
         if rows is None:
             rows = _grouped(raw_rows(conn, _usage_groups(conn, self.period)))
+        spanning = _spanning(conn, self.period)
+        rows = [(key, group) for key, group in rows if key not in spanning]
+        rows += [(key, (*_NO_GROUP, None)) for key in sorted(spanning)]
         out: dict[Key, list[tuple]] = defaultdict(list)
         for key, group in rows:
             if group is None:
                 out[key] += list(raw_rows(conn, _by_currency(conn, self.period, key)))
-            elif group[-1] is None:  # a sum not proven exact: add up the lines' texts
-                [(_, again)] = _grouped(list(raw_rows(conn, _usage_groups(
-                    conn, self.period, exact_texts=key))))
-                out[key].append(again)  # type: ignore[arg-type]
+            elif group[-1] is None:  # a sum not proven exact, or a line from before the
+                # period: read the key's lines whole, and add up their texts
+                for again_key, again in _grouped(list(raw_rows(conn, _usage_groups(
+                        conn, self.period, exact_texts=key)))):
+                    if again is None:  # two currencies
+                        out[again_key] += list(raw_rows(conn, _by_currency(
+                            conn, self.period, again_key)))
+                    else:
+                        out[again_key].append(again)
             else:
                 out[key].append(group)
         return out

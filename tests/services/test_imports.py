@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
+import app.services.imports as imports_module
 from app.models.connections import Connection, ImportFile
 from app.models.vendor import ChargeLine, VendorCustomer, VendorProduct, VendorSubscription
 from app.models.workspace import Workspace
@@ -521,3 +522,20 @@ def test_a_profile_column_missing_from_the_file_is_named(ws, tmp_path):
                                               "Von, Bis"):
         import_with_profile(ws, path, "Ingram EU")
     assert counts(ws)["charge_lines"] == 0 and counts(ws)["import_files"] == 0
+
+
+def test_a_big_import_leaves_the_planner_statistics_of_its_lines(ws, tmp_path, monkeypatch):
+    """After many lines come in, SQLite knows how they cluster by subscription: the
+    reconciliation then searches a month's usage instead of reading every day ever."""
+    def stats() -> list[str]:
+        with ws.engine.connect() as conn:
+            return [row[0] for row in conn.exec_driver_sql(
+                "SELECT stat FROM sqlite_stat1 WHERE idx = 'ix_charge_lines_subscription'")]
+
+    monkeypatch.setattr(imports_module, "STATISTICS_AFTER", 3)
+    import_partner_center_file(ws, write_usage(tmp_path / "a.csv", [usage_line()]), usage=True)
+    assert stats() == []  # one line: not worth it
+    rows = [usage_line(MeterId=f"m{n}") for n in range(3)]
+    import_partner_center_file(ws, write_usage(tmp_path / "b.csv", rows), usage=True)
+    [stat] = stats()
+    assert stat.split()[0] == "4"  # every line counted

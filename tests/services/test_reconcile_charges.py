@@ -4,7 +4,7 @@ and never a snapshot other than the caller's."""
 from __future__ import annotations
 
 import sqlite3
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -19,6 +19,7 @@ from app.models.workspace import Workspace
 from app.services.reconcile import one_snapshot
 from app.services.reconcile_book import decimal_sum, usage_charges
 from app.services.reconcile_charges import UsageRead
+from app.sync.vendor_store import STATISTICS_AFTER, refresh_statistics
 
 MARCH = BillingPeriod.month(2026, 3)
 
@@ -237,11 +238,20 @@ def test_postgresql_sums_usage_exactly(postgres_url):
             s.flush()
             s.add_all([_usage_line(pc.id, "u1", 1, "0.130650"),
                        _usage_line(pc.id, "u2", 2, "0.1"),
-                       _usage_line(pc.id, "u3", 3, "-0.000001")])
-            key = (pc.id, "s1")
+                       _usage_line(pc.id, "u3", 3, "-0.000001"),
+                       _usage_line(pc.id, "x1", 1, "7.25", subscription="s2"),
+                       _usage_line(pc.id, "x2", 1, "1.00", subscription="s2"),
+                       _usage_line(pc.id, "x3", 1, "5.00", subscription="s2")])
+            x2, x3 = s.scalars(select(m.ChargeLine).where(m.ChargeLine.line_key.in_(
+                ["x2", "x3"])).order_by(m.ChargeLine.line_key)).all()
+            x2.charge_start, x2.charge_end = date(2026, 2, 20), date(2026, 3, 10)  # spanning
+            x3.charge_start = x3.charge_end = date(2026, 2, 10)  # February's
+            keys = (pc.id, "s1"), (pc.id, "s2")
         groups, _ = _groups(workspace, False)
-        [usd] = usage_charges(groups[key], "USD")
+        [usd] = usage_charges(groups[keys[0]], "USD")
         assert (str(usd.quantity), str(usd.amount)) == ("4.5", "0.230649")
+        [spanning] = usage_charges(groups[keys[1]], "USD")
+        assert (spanning.start, str(spanning.amount)) == (date(2026, 2, 20), "8.25")
     finally:
         workspace.close()
 
@@ -280,3 +290,67 @@ def test_seat_lines_are_searched_by_their_end_day_not_scanned(ws):
     for plan in plans:
         [step] = [row[-1] for row in plan]
         assert step.startswith("SEARCH") and "ix_charge_lines_seats" in step, step
+
+
+@pytest.mark.parametrize("background", [True, False])
+def test_usage_of_earlier_months_is_not_read_yet_lines_spanning_into_the_period_are(
+        ws, background):
+    """The grouped read takes the lines starting in the period (a search, not every day of
+    usage ever imported); a line that started before and ends in the period, or never,
+    still counts, its subscription read again whole."""
+    def line(key: str, subscription: str, start: date, end: date | None, total: str
+             ) -> m.ChargeLine:
+        usage = _usage_line(1, key, 1, total, subscription=subscription)
+        usage.charge_start, usage.charge_end = start, end
+        return usage
+
+    with ws.begin() as s:
+        s.add_all([line("f1", "s1", date(2026, 2, 10), date(2026, 2, 10), "9.99"),
+                   line("f2", "s1", date(2026, 2, 28), date(2026, 2, 28), "9.99"),
+                   line("p1", "s7", date(2026, 2, 20), date(2026, 3, 10), "30.00"),
+                   line("p2", "s7", date(2026, 3, 5), date(2026, 3, 5), "1.25"),
+                   line("p3", "s7", date(2026, 1, 1), date(2026, 1, 31), "8.00"),
+                   line("o1", "s8", date(2026, 1, 1), None, "4.5")])
+    groups, _ = _groups(ws, background)
+    s1 = [g for g in groups[(1, "s1")] if g[2] == "USD"]
+    assert [g[6] for g in s1] == [3]  # February's lines are not March's
+    [s7] = usage_charges(groups[(1, "s7")], "USD")
+    assert (s7.start, s7.end, s7.charge_id, s7.amount) == (
+        date(2026, 2, 20), date(2026, 3, 10), "p1 (+1 usage lines)", Decimal("31.25"))
+    [s8] = usage_charges(groups[(1, "s8")], "USD")
+    assert (s8.start, s8.charge_id, s8.amount) == (date(2026, 1, 1), "o1", Decimal("4.5"))
+
+
+def test_the_grouped_usage_read_searches_the_period_only(ws):
+    """With the statistics an import leaves, SQLite searches each subscription's lines
+    from the period's first day to its last, whatever history lies before."""
+    history = []
+    for n in range(STATISTICS_AFTER):  # 20 subscriptions, a line a day since January
+        usage = _usage_line(1, f"h{n}", 1, "0.5", subscription=f"h{n % 20}")
+        usage.charge_start = usage.charge_end = date(2026, 1, 1) + timedelta(days=n % 90)
+        history.append(usage)
+    with ws.begin() as session:
+        session.add_all(history)
+        session.flush()
+        refresh_statistics(session)
+    statements = []
+
+    @event.listens_for(ws.engine, "before_cursor_execute")
+    def seen(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
+        statements.append((statement, parameters))
+
+    with ws.begin() as session:
+        conn = session.connection()
+        grouped_sql = charges._statement(charges._usage_groups(conn, MARCH), conn)
+        assert charges._spanning(conn, MARCH) == set()
+        event.remove(ws.engine, "before_cursor_execute", seen)
+        plans = [[row[-1] for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}",
+                                                          params).all()]
+                 for sql, params in [grouped_sql, *statements]]
+    grouped, *spanning = plans
+    assert any(s.startswith("SEARCH") and "charge_start>?" in s and "charge_start<?" in s
+               for s in grouped), grouped
+    assert len(spanning) == 2
+    for plan in spanning:
+        assert any(s.startswith("SEARCH") and "ix_charge_lines_usage_spans" in s
+                   for s in plan), plan
