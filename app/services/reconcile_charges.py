@@ -117,7 +117,8 @@ def exact_sum(total: Any, lowest: Any, decimals: Any, count: int) -> str | None:
     sum of values that are all non-negative (the text-least does not start with "-") and
     have at most `decimals` decimals is exact once rounded to `decimals` places, as long as
     its error bound stays below a quarter of that last place. The text keeps `decimals`
-    places, as Decimal addition of the lines' texts would."""
+    places, as Decimal addition of the lines' texts would. The texts are as the money
+    columns store them (app.models.types.DecimalText): plain notation, never an exponent."""
     if total is None:
         return "0"
     if isinstance(total, str):  # from a packed read: SQLite's text form of the number
