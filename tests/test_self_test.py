@@ -33,8 +33,15 @@ def test_keyring_status_names_a_backend_that_cannot_store():
 
 
 def test_every_step_passes_in_process(qapp):
+    from PySide6.QtWidgets import QApplication
+
+    from app.ui.main_window import MainWindow
     from app.ui.self_check import build_window_offscreen
 
+    def windows() -> list[MainWindow]:
+        return [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)]
+
+    before = windows()  # other tests' windows may not be collected yet (held here)
     report = run_self_test(window_check=build_window_offscreen)
     assert report.ok, report.summary()
     assert [c.name for c in report.checks] == ["keyring", "workspace", "import", "reconcile",
@@ -43,12 +50,8 @@ def test_every_step_passes_in_process(qapp):
     assert "\n" not in line
     assert "5 lines" in line and "findings" in line and "review template" in line
     assert "a worker process reconciled" in line
-    from PySide6.QtWidgets import QApplication
-
-    from app.ui.main_window import MainWindow
-
     # The window it built is gone, timers and all: none lingers on a workspace since closed.
-    assert not [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)]
+    assert not [w for w in windows() if all(w is not old for old in before)]
 
 
 def test_a_missing_sample_fails_naming_the_step_and_stops_there(monkeypatch, tmp_path):
