@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Column, func, insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -182,7 +182,7 @@ def _insert_new(session: Session, period_id: int, drafts: list[FindingDraft], lo
             values["explanation"] = json.loads(str(values["explanation"]))
         session.execute(insert(Finding.__table__), rows)
         return
-    stamp = _stored_by(conn, Finding.__table__.c.created_at)(now)
+    stamp = _stored_timestamp(conn, now)
     head = (period_id, "open", 1, stamp, stamp)
     names = ("period_id", "status", "version", "created_at", "updated_at", "key",
              *FINDING_COLUMNS)
@@ -192,11 +192,11 @@ def _insert_new(session: Session, period_id: int, drafts: list[FindingDraft], lo
         (*head, d.key, *(ready.get(d.key) or stored_values(d, loaded))) for d in drafts])
 
 
-def _stored_by(conn: Connection, column: Column) -> Callable[[object], object]:
-    """How the column's type, as the dialect adapts it, turns a value into what the
-    database stores (a timestamp into SQLite's text, say)."""
-    process = column.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
-    return process if process is not None else (lambda value: value)
+def _stored_timestamp(conn: Connection, now: datetime) -> object:
+    """A timestamp as the findings' column type, adapted to the dialect, stores it (SQLite:
+    text with microseconds)."""
+    column_type = Finding.__table__.c.created_at.type.dialect_impl(conn.dialect)
+    return column_type.bind_processor(conn.dialect)(now)
 
 
 def _whole(session: Session, ids: list[int]) -> list[Finding]:
