@@ -8,6 +8,7 @@ kept referenced until it ends; on quit the runner cancels them all and waits.
 
 from __future__ import annotations
 
+import sys
 import threading
 import traceback
 from collections.abc import Callable
@@ -74,8 +75,16 @@ def _message(exc: BaseException) -> str:
     return text or type(exc).__name__
 
 
+# The event loop calls into Python for every timer, slot and painted cell, and while a task
+# computes, each call waits for Python's lock up to the interpreter's switch interval. The
+# default, 5 ms, let a repaint of a few hundred cells freeze the window for a second.
+GUI_SWITCH_INTERVAL_S = 0.0005
+
+
 class TaskRunner(QObject):
-    """Runs jobs on a thread pool (or inline, for deterministic tests)."""
+    """Runs jobs on a thread pool (or inline, for deterministic tests). A runner with
+    threads shortens the interpreter's switch interval (GUI_SWITCH_INTERVAL_S): only
+    when the GUI thread waits for Python's lock does a task hand it over sooner."""
 
     task_started = Signal(object)
     task_ended = Signal(object)
@@ -84,6 +93,8 @@ class TaskRunner(QObject):
                  max_threads: int = 4) -> None:
         super().__init__(parent)
         self.inline = inline
+        if not inline:
+            sys.setswitchinterval(min(sys.getswitchinterval(), GUI_SWITCH_INTERVAL_S))
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(max_threads)
         self.tasks: list[TaskHandle] = []
