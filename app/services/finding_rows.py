@@ -1,11 +1,11 @@
 """A finding as the findings table stores it, built wherever the finding was found.
 
 A month-end run finds thousands of findings, and turning each into its row (the workspace
-ids it points at, its action as JSON, its numbers as text) is work a worker process can do
-for its own part of the book, while this process does its own: the one insert then only
-binds rows that are ready. This module imports nothing but the domain and the book, so a
-worker can use it; the rows it writes are the very values the ORM would store on SQLite
-(tests compare the two, column by column).
+ids it points at, its action as JSON, its numbers as text) is work this process does for
+the part it reconciled itself while a worker finishes its own: the one insert then mostly
+binds rows that are ready. This module imports nothing but the domain and the book (the
+worker module uses it); the rows it writes are the very values the ORM would store on
+SQLite (tests compare the two, column by column).
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ FINDING_COLUMNS = ("kind", "vendor_customer_id", "psa_company_id", "vendor_subsc
                    "psa_billing_line_id", "sku", "currency", "vendor_quantity",
                    "psa_quantity", "unit_price", "unit_cost", "amount", "action",
                    "explanation", "inputs_hash")
-ACTION, EXPLANATION = FINDING_COLUMNS.index("action"), FINDING_COLUMNS.index("explanation")
+ACTION = FINDING_COLUMNS.index("action")
 
 
 def finding_values(draft: FindingDraft, loaded: Loaded) -> tuple:

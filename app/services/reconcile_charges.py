@@ -213,6 +213,9 @@ def _usage_groups(conn: Connection, period: BillingPeriod, low: Key | None = Non
             .group_by(c.connection_id, c.subscription_external_id))
 
 
+SPANS = "ix_charge_lines_usage_spans"  # usage lines of more than a day (migration 0005)
+
+
 def _spanning(conn: Connection, period: BillingPeriod) -> set[Key]:
     """The keys with a usage line starting before the period and ending in it, later or
     never: the grouped read takes only lines starting in the period (so years of daily
@@ -236,9 +239,6 @@ def _spanning(conn: Connection, period: BillingPeriod) -> set[Key]:
             rows = conn.execute(query)
         keys.update((row[0], row[1]) for row in rows)
     return keys
-
-
-SPANS = "ix_charge_lines_usage_spans"  # usage lines of more than a day (migration 0005)
 
 
 def _by_currency(conn: Connection, period: BillingPeriod, key: Key) -> Select:
@@ -285,7 +285,8 @@ def _unpacked(text: str | None) -> list[tuple] | None:
     return rows
 
 
-_NO_GROUP = (None,) * 8  # a group to be read again whole (its amounts None)
+# A group to be read again whole: its quantities and amounts None (see UsageRead.groups).
+READ_AGAIN = (None,) * 9
 
 
 def _grouped(rows: Iterable[tuple]) -> list[tuple[Key, tuple | None]]:
@@ -441,7 +442,7 @@ class UsageRead:
             rows = _grouped(raw_rows(conn, _usage_groups(conn, self.period)))
         spanning = _spanning(conn, self.period)
         rows = [(key, group) for key, group in rows if key not in spanning]
-        rows += [(key, (*_NO_GROUP, None)) for key in sorted(spanning)]
+        rows += [(key, READ_AGAIN) for key in sorted(spanning)]
         out: dict[Key, list[tuple]] = defaultdict(list)
         for key, group in rows:
             if group is None:

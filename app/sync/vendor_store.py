@@ -355,6 +355,7 @@ def _cut(text: str | None, length: int) -> str | None:
 
 # After an import of this many charge lines the query planner's statistics are refreshed.
 STATISTICS_AFTER = 5_000
+STATISTICS_SAMPLE = 1000  # rows sampled per index
 
 
 def refresh_statistics(session: Session) -> None:
@@ -367,8 +368,6 @@ def refresh_statistics(session: Session) -> None:
         conn.exec_driver_sql(f"PRAGMA analysis_limit={STATISTICS_SAMPLE}")
         conn.exec_driver_sql("ANALYZE charge_lines")
 
-
-STATISTICS_SAMPLE = 1000  # rows sampled per index
 
 
 def bulk_insert(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
