@@ -219,7 +219,11 @@ def reconcile_period(ws: Workspace, label: str, *, user: str, progress: Progress
     progress = progress or (lambda done, total, message: None)
     for attempt in range(1, SNAPSHOT_ATTEMPTS + 1):
         try:
-            return _reconcile_once(ws, period, user, progress, cancel)
+            # The run's objects die when it returns, before collection resumes: resumed
+            # with them alive, its first collection would walk them all (a month-end
+            # book: a quarter of a second) only to see them freed.
+            with paused_collection():
+                return _reconcile_once(ws, period, user, progress, cancel)
         except OperationalError as exc:
             if not _snapshot_conflict(exc):
                 raise
@@ -234,7 +238,7 @@ def reconcile_period(ws: Workspace, label: str, *, user: str, progress: Progress
 
 def _reconcile_once(ws: Workspace, period: BillingPeriod, user: str, progress: Progress,
                     cancel: threading.Event | None) -> ReconcileReport:
-    with paused_collection(), ws.begin() as session:
+    with ws.begin() as session:
         one_snapshot(session)  # taken by read_book's first read (see UsageRead)
         with workers(parts_for(_book_size(ws)) - 1) as helpers:  # start while reading
             progress(0, None, "loading")

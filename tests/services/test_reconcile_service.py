@@ -3,13 +3,17 @@ nothing new after the push, and approvals reopened when their numbers change."""
 
 from __future__ import annotations
 
+import gc
 import sqlite3
+import types
+import weakref
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import delete, select
 
+import app.services.collection as collection
 import app.services.reconcile as service
 from app.models import entities as m
 from app.models.workspace import Workspace
@@ -297,3 +301,29 @@ def test_new_findings_are_stored_as_the_orm_stores_them(ws, db_path, monkeypatch
     db.close()
     assert raw == orm
     assert raw[names.index("created_at")] == "2026-04-02 09:30:00.000000"
+
+
+def test_collection_resumes_only_once_the_runs_objects_are_freed(ws, monkeypatch):
+    """A run pauses cycle collection. Resumed while the run's book was still alive, the
+    first collection would walk all of it (a month-end book: a quarter of a second) only to
+    see it freed a moment later."""
+    books: list[weakref.ref] = []
+    real_read = service.read_book
+
+    def read_book(*args, **kwargs):
+        book = real_read(*args, **kwargs)
+        books.append(weakref.ref(book))
+        return book
+
+    alive_on_resume: list[bool] = []
+
+    def enable() -> None:
+        alive_on_resume.append(any(ref() is not None for ref in books))
+        gc.enable()
+
+    monkeypatch.setattr(service, "read_book", read_book)
+    monkeypatch.setattr(collection, "gc", types.SimpleNamespace(
+        disable=gc.disable, enable=enable, freeze=gc.freeze))
+    reconcile_period(ws, "2026-03", user="ann")
+    assert books and alive_on_resume == [False]
+    assert gc.isenabled()
