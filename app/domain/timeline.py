@@ -15,6 +15,7 @@ from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
 from enum import Enum
 from fractions import Fraction
+from functools import lru_cache
 from typing import NamedTuple
 
 from app.domain.daycount import DayCount, DayCountConvention, exact_decimal, is_terminating
@@ -218,16 +219,20 @@ class QuantityTimeline:
         rounding: LineRounding = LineRounding.PER_LINE,
         rule: RoundingRule = DEFAULT_ROUNDING,
     ) -> ChargeBreakdown:
-        """What the seats cost over the period at `unit_price` per seat per whole period."""
+        """What the seats cost over the period at `unit_price` per seat per whole period.
+
+        The same seats at the same price in the same period cost the same: a book's drifts
+        repeat (a seat added on the 12th of a product's price), so equal charges are priced
+        once and the one breakdown is shared (it is frozen). Equal here means written alike:
+        2 and 2.00 seats are one number but not one explanation."""
         price = _decimal(unit_price, "unit_price")
-        lines = tuple(
-            charge_line(period, s, price, convention, currency, rounding, rule)
-            for s in self.segments(period)
-            if not s.quantity.is_zero()
-        )
-        return ChargeBreakdown(
-            period, normalise_currency(currency), convention, rounding, rule, lines
-        )
+        start, end = period.start, period.end
+        first = bisect_right(self._days, start)
+        last = bisect_right(self._days, end)
+        key = (period, str(self.quantity_on(start)),
+               tuple((day, str(level)) for day, level in self.steps[first:last]),
+               str(price), convention, currency, rounding, rule)
+        return _priced(key)
 
     def charge(
         self,
@@ -239,6 +244,28 @@ class QuantityTimeline:
         rule: RoundingRule = DEFAULT_ROUNDING,
     ) -> Money:
         return self.explain_charge(period, unit_price, convention, currency, rounding, rule).total
+
+
+BREAKDOWNS_KEPT = 4096
+
+
+@lru_cache(maxsize=BREAKDOWNS_KEPT)
+def _priced(key: tuple) -> ChargeBreakdown:
+    """`explain_charge` of a key naming the seats on the period's first day and the steps
+    inside it as text (so every number is rebuilt exactly as it was written)."""
+    period, opening, steps, price_text, convention, currency, rounding, rule = key
+    level = Decimal(opening)
+    seats = (((period.start, level),) if not level.is_zero() else ()) + tuple(
+        (day, Decimal(text)) for day, text in steps)
+    price = Decimal(price_text)
+    lines = tuple(
+        charge_line(period, s, price, convention, currency, rounding, rule)
+        for s in QuantityTimeline._canonical(seats).segments(period)
+        if not s.quantity.is_zero()
+    )
+    return ChargeBreakdown(
+        period, normalise_currency(currency), convention, rounding, rule, lines
+    )
 
 
 def charge_line(
@@ -361,6 +388,10 @@ class ChargeBreakdown:
         return exact_decimal(Fraction(self.total.amount) - self.exact_total)
 
     def describe(self) -> list[str]:
+        return list(self._text)
+
+    @computed_once
+    def _text(self) -> tuple[str, ...]:
         where = "per line" if self.rounding is LineRounding.PER_LINE else "per seat"
         out = [
             f"Period {self.period.label} ({self.period.days} days), {self.convention.title}; "
@@ -373,7 +404,34 @@ class ChargeBreakdown:
             f"Total {self.total} (exact {_show(self.exact_total)},"
             f" rounding {_show(Fraction(self.total.amount) - self.exact_total, signed=True)})"
         )
-        return out
+        return tuple(out)
+
+    @computed_once
+    def explained(self) -> dict[str, object]:
+        """Every priced line as text (dates, seats, price, day count, exact and rounded),
+        the total and `describe`: an explanation's part, shared by every finding with this
+        breakdown, so read it, never change it."""
+        return {
+            "convention": self.convention.value,
+            "rounding": self.rounding.value,
+            "rule": self.rule.name,
+            "lines": [
+                {
+                    "start": line.start.isoformat(),
+                    "end": line.end.isoformat(),
+                    "quantity": format_decimal(line.quantity),
+                    "unit_price": format_decimal(line.unit_price),
+                    "day_count": str(line.day_count),
+                    "exact": format_decimal(line.unrounded),
+                    "unit_rounded": None if line.unit_rounded is None
+                    else format_decimal(line.unit_rounded.amount),
+                    "rounded": format_decimal(line.rounded.amount),
+                }
+                for line in self.lines
+            ],
+            "total": format_decimal(self.total.amount),
+            "text": list(self._text),
+        }
 
 
 def _show(value: Fraction, places: int = 6, *, signed: bool = False) -> str:

@@ -29,7 +29,13 @@ from app.domain.periods import (
     period_containing,
     periods_covering,
 )
-from app.domain.timeline import QuantityTimeline, SeatLot
+from app.domain.timeline import (
+    ChargeBreakdown,
+    LineRounding,
+    QuantityTimeline,
+    SeatLot,
+    charge_line,
+)
 
 conventions = st.sampled_from(list(DayCountConvention))
 cycles = st.sampled_from(list(BillingCycle))
@@ -164,6 +170,41 @@ def test_drift_charge_is_linear_before_rounding(a_lots, b_lots, period, price, c
 
     assert exact(a.difference(b)) == exact(a) - exact(b)
 
+
+
+# Quantities written in several ways: 2, 2.0 and 2.00 are one number but not one text.
+written_quantities = st.builds(
+    lambda q, places: q.quantize(Decimal(1).scaleb(-places)), quantities, st.integers(0, 2))
+
+
+@st.composite
+def written_lots(draw):
+    start = draw(days)
+    length = draw(st.none() | st.integers(min_value=0, max_value=800))
+    return SeatLot(draw(written_quantities), start,
+                   None if length is None else start + timedelta(days=length))
+
+
+@given(st.lists(st.lists(written_lots(), max_size=4), min_size=1, max_size=4), periods(),
+       st.sampled_from([Decimal("22"), Decimal("22.00"), Decimal("0.3333")]), conventions,
+       st.sampled_from(list(LineRounding)))
+def test_a_shared_breakdown_is_the_one_priced_afresh(books, period, price, convention,
+                                                     rounding):
+    """Equal charges share one breakdown; it says exactly what pricing the segments anew
+    says, numbers written as they were (so 2 and 2.00 seats never share an explanation)."""
+    for lots in books:
+        timeline = QuantityTimeline.from_lots(lots)
+        shared = timeline.explain_charge(period, price, convention, "USD", rounding)
+        fresh = tuple(charge_line(period, s, price, convention, "USD", rounding)
+                      for s in timeline.segments(period) if not s.quantity.is_zero())
+        assert [_written(line) for line in shared.lines] == [_written(line) for line in fresh]
+        assert shared.describe() == ChargeBreakdown(
+            period, "USD", convention, rounding, HALF_UP_MINOR, fresh).describe()
+
+
+def _written(line) -> tuple:
+    return (line.start, line.end, str(line.quantity), str(line.unit_price), line.day_count,
+            line.exact, line.unit_rounded, line.rounded)
 
 # --- periods ----------------------------------------------------------------------------
 

@@ -158,6 +158,18 @@ def test_explanation_reads_as_sums():
     assert per_unit.describe()[-1] == "Total USD 24.12 (exact 24.129032…, rounding -0.009032…)"
 
 
+
+def test_equal_charges_written_differently_keep_their_own_explanations():
+    """2 seats and 2.00 seats cost the same, but each explanation shows what was written."""
+    plain, written = lots((2, date(2024, 3, 15))), lots(("2.00", date(2024, 3, 15)))
+    first = plain.explain_charge(MARCH, D("22"), CW, "USD")
+    assert plain.explain_charge(MARCH, D("22"), CW, "USD") is first  # priced once, shared
+    assert "2 × 22 × 17/31" in first.describe()[1]
+    assert "2.00 × 22 × 17/31" in written.explain_charge(MARCH, D("22"), CW, "USD").describe()[1]
+    assert "2 × 22.00 × 17/31" in plain.explain_charge(MARCH, D("22.00"), CW, "USD").describe()[1]
+    assert first.explained["lines"][0]["quantity"] == "2"
+    assert first.describe() is not first.describe()  # a list of one's own to change
+
 def test_explanation_of_nothing():
     breakdown = QuantityTimeline().explain_charge(MARCH, D("22"), CW, "USD")
     assert breakdown.total == usd("0")

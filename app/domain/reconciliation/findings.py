@@ -222,24 +222,4 @@ def segments_json(timeline: QuantityTimeline, period: BillingPeriod) -> list[dic
 
 def breakdown_json(breakdown: ChargeBreakdown) -> dict[str, Any]:
     """Every priced line of a charge: dates, seats, price, day count, exact and rounded."""
-    return {
-        "convention": breakdown.convention.value,
-        "rounding": breakdown.rounding.value,
-        "rule": breakdown.rule.name,
-        "lines": [
-            {
-                "start": line.start.isoformat(),
-                "end": line.end.isoformat(),
-                "quantity": format_decimal(line.quantity),
-                "unit_price": format_decimal(line.unit_price),
-                "day_count": str(line.day_count),
-                "exact": format_decimal(line.unrounded),
-                "unit_rounded": None if line.unit_rounded is None
-                else format_decimal(line.unit_rounded.amount),
-                "rounded": format_decimal(line.rounded.amount),
-            }
-            for line in breakdown.lines
-        ],
-        "total": format_decimal(breakdown.total.amount),
-        "text": breakdown.describe(),
-    }
+    return dict(breakdown.explained)
