@@ -1,11 +1,13 @@
 """A finding as the findings table stores it, built wherever the finding was found.
 
 A month-end run finds thousands of findings, and turning each into its row (the workspace
-ids it points at, its action as JSON, its numbers as text) is work this process does for
-the part it reconciled itself while a worker finishes its own: the one insert then mostly
-binds rows that are ready. This module imports nothing but the domain and the book (the
-worker module uses it); the rows it writes are the very values the ORM would store on
-SQLite (tests compare the two, column by column).
+ids it points at, its action as JSON, its numbers as text) is work every part of a book
+does for its own new findings (see app.services.reconcile_worker): a worker sends rows,
+which cost this process next to nothing to read, where the findings themselves would cost
+it a rebuild of thousands of objects, and the one insert then binds rows that are ready.
+This module imports nothing but the domain and the book (the worker module uses it); the
+rows it writes are the very values the ORM would store on SQLite (tests compare the two,
+column by column).
 """
 
 from __future__ import annotations
@@ -16,7 +18,13 @@ from decimal import Decimal
 
 from app.domain.actions import action_to_dict
 from app.domain.money import format_decimal
-from app.domain.reconciliation import FindingDraft
+from app.domain.reconciliation import (
+    FindingDraft,
+    ReconcileResult,
+    ReconcileSummary,
+    finding_order,
+    merge_summaries,
+)
 from app.services.reconcile_book import (
     SUB_CONNECTION,
     SUB_CUSTOMER_EXTERNAL,
@@ -94,7 +102,67 @@ def stored_values(draft: FindingDraft, loaded: Loaded) -> tuple:
     return tuple(values)
 
 
-def stored_rows(drafts: tuple[FindingDraft, ...], book: Book) -> dict[str, tuple]:
-    """`stored_values` of a part's findings, by finding key."""
-    loaded = id_maps(book)
-    return {draft.key: stored_values(draft, loaded) for draft in drafts}
+
+
+# --- a book's findings as its parts found them -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PartFound:
+    """One part's findings as the part sends them back: each finding's place in the book's
+    order, key and hash, then its stored row if it is new (when rows were asked for) or
+    else the finding itself. Rows and keys are plain values: a worker's answer then
+    costs this process little to read, where thousands of findings would cost much."""
+
+    summary: ReconcileSummary
+    order: tuple[tuple, ...]
+    hashes: tuple[str, ...]
+    rows: dict[str, tuple]
+    drafts: dict[str, FindingDraft]
+
+
+def part_found(result: ReconcileResult, book: Book, *, rows: bool,
+               stored: frozenset[str] = frozenset()) -> PartFound:
+    """A part's result as it is sent back. With `rows`, a finding whose key the period has
+    not stored yet comes as its row; every other finding comes whole (the store compares
+    and updates it)."""
+    loaded = id_maps(book) if rows else None
+    made: dict[str, tuple] = {}
+    kept: dict[str, FindingDraft] = {}
+    for draft in result.findings:
+        if loaded is not None and draft.key not in stored:
+            made[draft.key] = stored_values(draft, loaded)
+        else:
+            kept[draft.key] = draft
+    return PartFound(result.summary, tuple(finding_order(d) for d in result.findings),
+                     tuple(d.inputs_hash for d in result.findings), made, kept)
+
+
+@dataclass(frozen=True)
+class Found:
+    """A whole book's findings from its parts: (key, hash) in the engine's order, the rows
+    made for new ones and the other findings whole."""
+
+    summary: ReconcileSummary
+    entries: tuple[tuple[str, str], ...]
+    rows: dict[str, tuple]
+    drafts: dict[str, FindingDraft]
+
+    def result(self) -> ReconcileResult:
+        """The engine's result: only when every finding came whole."""
+        return ReconcileResult(tuple(self.drafts[key] for key, _ in self.entries),
+                               self.summary)
+
+
+def merge_found(parts: list[PartFound]) -> Found:
+    """The parts' findings in the order reconciling the whole book gives them."""
+    entries = sorted((order, inputs_hash) for part in parts
+                     for order, inputs_hash in zip(part.order, part.hashes, strict=True))
+    rows: dict[str, tuple] = {}
+    drafts: dict[str, FindingDraft] = {}
+    for part in parts:
+        rows.update(part.rows)
+        drafts.update(part.drafts)
+    return Found(merge_summaries([part.summary for part in parts]),
+                 tuple((order[-1], inputs_hash) for order, inputs_hash in entries),
+                 rows, drafts)

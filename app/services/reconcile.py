@@ -28,9 +28,11 @@ from app.models.review import BillingPeriodRow, Finding
 from app.services.collection import paused_collection
 from app.services.finding_rows import (
     FINDING_COLUMNS,
+    Found,
     Loaded,
     finding_values,
     id_maps,
+    merge_found,
     stored_values,
 )
 from app.services.reconcile_facts import read_book
@@ -109,33 +111,40 @@ def _withdraw(session: Session, finding: Finding, user: str) -> bool:
     return True
 
 
-def store_findings(session: Session, period_row: BillingPeriodRow, drafts: list[FindingDraft],
-                   loaded: Loaded, user: str, rows: dict[str, tuple] | None = None
-                   ) -> dict[str, int]:
-    """Insert new findings, update the changed ones, drop open ones that are gone. `rows`
-    may hold new findings' rows as SQLite stores them, made where they were found
-    (app.services.finding_rows).
+def stored_findings(session: Session, label: str) -> dict[str, tuple[int, str, str]]:
+    """The key, hash and status of each finding the period has stored (none before its
+    first run): all a run needs to tell new findings from changed ones."""
+    f, p = Finding.__table__.c, BillingPeriodRow.__table__.c
+    return {key: (finding_id, inputs_hash, status) for finding_id, key, inputs_hash, status
+            in session.execute(select(f.id, f.key, f.inputs_hash, f.status)
+                               .join_from(Finding.__table__, BillingPeriodRow.__table__,
+                                          f.period_id == p.id)
+                               .where(p.label == label))}
 
-    Only the key, hash and status of the period's stored findings are read up front; the
-    few that changed or disappeared are then loaded whole, so a month-end run with
+
+def store_findings(session: Session, period_row: BillingPeriodRow, found: Found,
+                   loaded: Loaded, user: str,
+                   stored: dict[str, tuple[int, str, str]] | None = None) -> dict[str, int]:
+    """Insert new findings, update the changed ones, drop open ones that are gone.
+
+    `stored` is `stored_findings` as read in this transaction (read here when not given).
+    New findings may come as rows made where they were found (app.services.finding_rows);
+    the few that changed or disappeared are loaded whole, so a month-end run with
     thousands of findings never decodes thousands of stored explanations.
     """
     counts = {"new": 0, "changed": 0, "unchanged": 0, "reopened": 0, "resolved": 0}
-    f = Finding.__table__.c
-    stored = {key: (finding_id, inputs_hash, status) for finding_id, key, inputs_hash, status
-              in session.execute(select(f.id, f.key, f.inputs_hash, f.status)
-                                 .where(f.period_id == period_row.id))}
+    stored = dict(stored_findings(session, period_row.label) if stored is None else stored)
     now = datetime.now(UTC)
-    new: list[FindingDraft] = []
+    new: list[str] = []
     changed: dict[int, FindingDraft] = {}
-    for draft in drafts:
-        known = stored.pop(draft.key, None)
+    for key, inputs_hash in found.entries:
+        known = stored.pop(key, None)
         if known is None:
-            new.append(draft)
-        elif known[1] == draft.inputs_hash or known[2] == "pushed":
+            new.append(key)
+        elif known[1] == inputs_hash or known[2] == "pushed":
             counts["unchanged"] += 1  # what was pushed stands; its settlement shows next run
         else:
-            changed[known[0]] = draft
+            changed[known[0]] = found.drafts[key]
     for finding in _whole(session, list(changed)):
         draft = changed[finding.id]
         before = {"amount": finding.amount, "status": finding.status, "version": finding.version}
@@ -162,13 +171,13 @@ def store_findings(session: Session, period_row: BillingPeriodRow, drafts: list[
         session.delete(finding)  # an open discrepancy that no longer exists
         counts["resolved"] += 1
     if new:
-        _insert_new(session, period_row.id, new, loaded, now, rows or {})
+        _insert_new(session, period_row.id, new, found, loaded, now)
         counts["new"] = len(new)
     return counts
 
 
-def _insert_new(session: Session, period_id: int, drafts: list[FindingDraft], loaded: Loaded,
-                now: datetime, ready: dict[str, tuple]) -> None:
+def _insert_new(session: Session, period_id: int, keys: list[str], found: Found,
+                loaded: Loaded, now: datetime) -> None:
     """One bulk insert: a month-end run creates thousands of findings at once.
 
     On SQLite the rows go straight to the driver, as ready (or made here) by
@@ -176,8 +185,9 @@ def _insert_new(session: Session, period_id: int, drafts: list[FindingDraft], lo
     insert itself."""
     conn = session.connection()
     if conn.dialect.name != "sqlite":  # a JSON column of its own type: it encodes the data
-        rows = [{"period_id": period_id, "key": d.key, "status": "open", "version": 1,
-                 "created_at": now, "updated_at": now, **_values(d, loaded)} for d in drafts]
+        rows = [{"period_id": period_id, "key": key, "status": "open", "version": 1,
+                 "created_at": now, "updated_at": now, **_values(found.drafts[key], loaded)}
+                for key in keys]
         for values in rows:
             values["explanation"] = json.loads(str(values["explanation"]))
         session.execute(insert(Finding.__table__), rows)
@@ -188,8 +198,10 @@ def _insert_new(session: Session, period_id: int, drafts: list[FindingDraft], lo
              *FINDING_COLUMNS)
     sql = (f"INSERT INTO findings ({', '.join(names)}) "
            f"VALUES ({', '.join('?' * len(names))})")
+    ready = found.rows
     conn.connection.cursor().executemany(sql, [
-        (*head, d.key, *(ready.get(d.key) or stored_values(d, loaded))) for d in drafts])
+        (*head, key, *(ready.get(key) or stored_values(found.drafts[key], loaded)))
+        for key in keys])
 
 
 def _stored_timestamp(conn: Connection, now: datetime) -> object:
@@ -244,20 +256,23 @@ def _reconcile_once(ws: Workspace, period: BillingPeriod, user: str, progress: P
             progress(0, None, "loading")
             run = PartedRun(period, helpers, rows=session.get_bind().dialect.name == "sqlite")
             book = read_book(session, period, meanwhile=run.hand_out)
+            # Read in the snapshot read_book began (see UsageRead), before the parts are
+            # told which findings are new.
+            stored = stored_findings(session, period.label)
+            run.stored = frozenset(stored)
             loaded = id_maps(book)
             if cancel is not None and cancel.is_set():
                 raise InterruptedError("cancelled")
             progress(0, len(book.subs), "reconciling")
-            result = run.result(book)
+            found = run.result(book)
         if cancel is not None and cancel.is_set():
             raise InterruptedError("cancelled")
         progress(len(book.subs), len(book.subs), "storing findings")
         period_row = _period_row(session, period)
-        counts = store_findings(session, period_row, list(result.findings), loaded, user,
-                                run.rows)
+        counts = store_findings(session, period_row, found, loaded, user, stored)
         period_row.reconciled_at = datetime.now(UTC)
-    summary = result.summary
-    return ReconcileReport(period.label, len(result.findings), subscriptions=summary.subscriptions,
+    summary = found.summary
+    return ReconcileReport(period.label, len(found.entries), subscriptions=summary.subscriptions,
                            rounding_residuals=summary.rounding_residuals,
                            skipped_non_billable=summary.skipped_non_billable,
                            settled=summary.settled, waived=summary.waived,
@@ -276,12 +291,14 @@ def check_worker(ws: Workspace, label: str) -> str:
     with workers(1) as [worker]:
         worker.send(period, book)
         worker.send_usage(book.usage)
-        result = worker.result()
-        if result is None:
+        answer = worker.result()
+        if answer is None:
             raise RuntimeError(worker.failure)
+    there = merge_found([answer]).result()
     here = reconcile_part(period, book)
-    if [(d.key, d.inputs_hash) for d in result.findings] != \
-            [(d.key, d.inputs_hash) for d in here.findings] or result.summary != here.summary:
+    if [(d.key, d.inputs_hash, d.explanation_json) for d in there.findings] != \
+            [(d.key, d.inputs_hash, d.explanation_json) for d in here.findings] or \
+            there.summary != here.summary:
         raise RuntimeError("a worker process reconciled the book differently")
     return f"a worker process reconciled {len(book.subs)} subscriptions alike"
 

@@ -10,7 +10,10 @@ and `merge_results` puts the parts together into the same findings in the same o
 A worker is this program started again with WORKER_FLAG (`python -m
 app.services.reconcile_worker` from source): it reads two pickled frames on stdin (the
 period with its part of the book, then the part's usage, which the workspace read is the
-last to deliver), writes one pickled answer on stdout and exits. It never opens
+last to deliver, with what to answer), writes one pickled answer on stdout and exits. The
+answer is the part's findings as app.services.finding_rows.PartFound: asked for rows, the
+worker turns its new findings into the findings table's rows itself, so this process
+neither rebuilds thousands of findings from the pickle nor makes their rows. It never opens
 the workspace: the book was read in one snapshot by the process that stores the findings.
 Workers start when the reconciliation starts, so their start-up overlaps the reads. A worker
 that cannot start or fails leaves its part to this process: slower, never different.
@@ -36,8 +39,8 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from app.domain.periods import BillingPeriod
-from app.domain.reconciliation import ReconcileResult, merge_results, policy_resolver, reconcile
-from app.services.finding_rows import stored_rows
+from app.domain.reconciliation import ReconcileResult, policy_resolver, reconcile
+from app.services.finding_rows import Found, PartFound, merge_found, part_found
 from app.services.reconcile_book import Book, Key, build_facts
 
 WORKER_FLAG = "--reconcile-worker"
@@ -74,7 +77,8 @@ def parts_for(subscriptions: int, cores: int | None = None) -> int:
 def _command() -> list[str]:
     if getattr(sys, "frozen", False):  # the packaged app: its own executable, the flag first
         return [sys.executable, WORKER_FLAG]
-    return [sys.executable, "-m", "app.services.reconcile_worker"]
+    # -P: not the working folder first on the path, which may hold another copy of `app`
+    return [sys.executable, "-P", "-m", "app.services.reconcile_worker"]
 
 
 def _environment() -> dict[str, str]:
@@ -110,9 +114,11 @@ class Worker:
         """Hand the part over (its usage follows with `send_usage`)."""
         self._write((period, book))
 
-    def send_usage(self, usage: dict[Key, list[tuple]]) -> None:
-        """The part's usage groups: the worker starts on its part once they are in."""
-        self._write(usage, last=True)
+    def send_usage(self, usage: dict[Key, list[tuple]], *, rows: bool = False,
+                   stored: frozenset[str] = frozenset()) -> None:
+        """The part's usage groups, and how to answer (see `part_found`): the worker starts
+        on its part once they are in."""
+        self._write((usage, rows, stored), last=True)
 
     def _write(self, value: object, *, last: bool = False) -> None:
         if self.process is None or self.failure:
@@ -125,8 +131,8 @@ class Worker:
         except OSError as exc:  # it died before reading: its stderr says why
             self.failure = f"the reconcile worker could not take its part: {exc}"
 
-    def result(self) -> ReconcileResult | None:
-        """The part's result, or None (with `failure` set) when the worker failed."""
+    def result(self) -> PartFound | None:
+        """The part's findings, or None (with `failure` set) when the worker failed."""
         if self.process is None or self.failure:
             return None
         assert self.process.stdin is not None and self.process.stdout is not None
@@ -180,15 +186,18 @@ class PartedRun:
     `hand_out` may be given the book before its usage is read (the slowest read, running
     meanwhile on another connection): the workers then unpickle their parts while it ends,
     and `result` sends each its usage.
+
+    With `rows`, every part makes the rows of its new findings (those whose keys are not
+    in `stored`), this one's while the workers finish theirs (see `part_found`).
     """
 
     def __init__(self, period: BillingPeriod, helpers: list[Worker], *,
-                 rows: bool = False) -> None:
+                 rows: bool = False, stored: frozenset[str] = frozenset()) -> None:
         self.period = period
         self.helpers = helpers
         self.parts: list[Book] | None = None
-        self.want_rows = rows
-        self.rows: dict[str, tuple] = {}  # with `rows`: this process's findings as stored
+        self.rows = rows
+        self.stored = stored
 
     def hand_out(self, book: Book) -> None:
         if not self.helpers or self.parts is not None:
@@ -197,17 +206,17 @@ class PartedRun:
         for worker, part in zip(self.helpers, self.parts[1:], strict=True):
             worker.send(self.period, part)
 
-    def result(self, book: Book) -> ReconcileResult:
-        """The whole book's result, merged from its parts'."""
+    def result(self, book: Book) -> Found:
+        """The whole book's findings, merged from its parts'."""
         if not self.helpers:
-            return self._here(book)
+            return merge_found([self._here(book)])
         self.hand_out(book)
         assert self.parts is not None
         for part in self.parts:
             keys = part.keys()
             part.usage = {k: v for k, v in book.usage.items() if k in keys}
         for worker, part in zip(self.helpers, self.parts[1:], strict=True):
-            worker.send_usage(part.usage)
+            worker.send_usage(part.usage, rows=self.rows, stored=self.stored)
         results = [self._here(self.parts[0])]
         for worker, part in zip(self.helpers, self.parts[1:], strict=True):
             result = worker.result()
@@ -215,21 +224,18 @@ class PartedRun:
                 log.warning("%s; reconciling its part here", worker.failure)
                 result = self._here(part)
             results.append(result)
-        return merge_results(results)
+        return merge_found(results)
 
-    def _here(self, part: Book) -> ReconcileResult:
-        """A part reconciled in this process; with `rows`, its findings' rows are made
-        too, while the workers may still be busy with theirs."""
-        result = reconcile_part(self.period, part)
-        if self.want_rows:
-            self.rows.update(stored_rows(result.findings, part))
-        return result
+    def _here(self, part: Book) -> PartFound:
+        """A part reconciled in this process, as a worker would answer it."""
+        return part_found(reconcile_part(self.period, part), part, rows=self.rows,
+                          stored=self.stored)
 
 
 def reconcile_in_parts(period: BillingPeriod, book: Book, helpers: list[Worker]
                        ) -> ReconcileResult:
     """The book's result, one part here and one per worker, merged."""
-    return PartedRun(period, helpers).result(book)
+    return PartedRun(period, helpers).result(book).result()
 
 
 FRAME_HEADER = struct.Struct("<Q")  # the length of the pickle that follows
@@ -273,8 +279,9 @@ def serve(stdin: Any = None, stdout: Any = None) -> int:
     gc.disable()  # a short-lived process of acyclic facts: collection only costs time
     try:
         period, book = read_frame(stdin)
-        book.usage = read_frame(stdin)
-        answer: tuple[str, Any] = ("ok", reconcile_part(period, book))
+        book.usage, rows, stored = read_frame(stdin)
+        answer: tuple[str, Any] = ("ok", part_found(reconcile_part(period, book), book,
+                                                    rows=rows, stored=stored))
     except BaseException:  # noqa: BLE001 - every failure is reported to the parent
         answer = ("error", traceback.format_exc())
     pickle.dump(answer, stdout, protocol=pickle.HIGHEST_PROTOCOL)

@@ -21,10 +21,11 @@ from sqlalchemy import select
 import app.services.reconcile_worker as worker_module
 from app.domain.reconciliation import merge_results, policy_resolver, reconcile
 from app.domain.reconciliation.quiet import in_step, plain_seats
+from app.models.entities import PsaBillingLine
 from app.models.review import Finding
 from app.models.workspace import Workspace
 from app.services.demo import build_demo
-from app.services.finding_rows import id_maps, stored_values
+from app.services.finding_rows import id_maps, merge_found, stored_values
 from app.services.reconcile import one_snapshot, parse_period, reconcile_period
 from app.services.reconcile_book import Book, build_facts
 from app.services.reconcile_facts import read_book
@@ -130,19 +131,32 @@ def test_worker_processes_give_the_whole_books_result(book):
     _same(result, reconcile_part(PERIOD, book))
 
 
-def test_the_part_done_here_makes_its_findings_rows_while_workers_work(book):
-    """Asked for rows, the run turns the findings of the part it reconciles itself into the
-    findings table's rows (the rest are made when stored): the same rows as made from the
-    whole book's ids."""
+def test_every_part_makes_its_new_findings_rows(book):
+    """Asked for rows, each part (here and in the worker) turns its new findings into the
+    findings table's rows, the worker's sent instead of its findings: the same rows as
+    made from the whole book's ids, in the whole book's order."""
+    whole = reconcile_part(PERIOD, book)
     with workers(1) as helpers:
-        run = PartedRun(PERIOD, helpers, rows=True)
-        result = run.result(book)
+        found = PartedRun(PERIOD, helpers, rows=True).result(book)
         assert helpers[0].failure is None
-    assert run.parts is not None and run.rows
-    here = reconcile_part(PERIOD, run.parts[0])
-    assert set(run.rows) == {d.key for d in here.findings} < {d.key for d in result.findings}
+    assert found.entries == tuple((d.key, d.inputs_hash) for d in whole.findings)
+    assert found.summary == whole.summary and not found.drafts
     loaded = id_maps(book)
-    assert run.rows == {d.key: stored_values(d, loaded) for d in here.findings}
+    assert found.rows == {d.key: stored_values(d, loaded) for d in whole.findings}
+
+
+def test_findings_the_period_has_stored_come_whole(book):
+    """A finding already stored may have changed: the store compares and updates it, so
+    every part sends it whole, and only the new ones as rows."""
+    whole = reconcile_part(PERIOD, book)
+    stored = frozenset(d.key for d in whole.findings[::3])
+    with workers(1) as helpers:
+        found = PartedRun(PERIOD, helpers, rows=True, stored=stored).result(book)
+        assert helpers[0].failure is None
+    assert set(found.drafts) == stored and set(found.rows) == {d.key for d in whole.findings
+                                                               } - stored
+    assert [found.drafts[key].explanation_json for key in sorted(stored)] == \
+        [d.explanation_json for d in sorted(whole.findings[::3], key=lambda d: d.key)]
 
 
 def test_parts_handed_out_before_the_usage_is_read_get_it_after(book):
@@ -153,7 +167,7 @@ def test_parts_handed_out_before_the_usage_is_read_get_it_after(book):
         run = PartedRun(PERIOD, helpers)
         run.hand_out(without_usage)
         assert run.parts is not None and all(not part.usage for part in run.parts)
-        result = run.result(book)
+        result = run.result(book).result()
         assert helpers[0].failure is None and helpers[0].process.returncode == 0
     assert any(part.usage for part in run.parts)  # the demo bills usage: it went out
     _same(result, reconcile_part(PERIOD, book))
@@ -196,12 +210,12 @@ def test_the_entry_point_serves_a_worker(book):
     [part, _] = book.split(2)
     job = io.BytesIO()
     write_frame(job, (PERIOD, part))
-    write_frame(job, part.usage)
+    write_frame(job, (part.usage, False, frozenset()))
     done = subprocess.run([sys.executable, str(ROOT / "main.py"), WORKER_FLAG],
                           input=job.getvalue(), capture_output=True, check=True, timeout=120)
-    status, result = pickle.loads(done.stdout)
+    status, answer = pickle.loads(done.stdout)
     assert status == "ok"
-    _same(result, reconcile_part(PERIOD, part))
+    _same(merge_found([answer]).result(), reconcile_part(PERIOD, part))
 
 
 def test_small_books_stay_in_one_process():
@@ -232,13 +246,47 @@ def test_reconcile_period_uses_workers_for_a_big_book(demo, tmp_path, monkeypatc
         ws = Workspace.open(path)
         try:
             reports.append(reconcile_period(ws, PERIOD.label, user="ann"))
+            reports.append(_stored(ws))
+            # A re-run after the PSA changed: some findings change, some go, some stay.
             with ws.begin() as s:
-                reports.append(sorted((f.key, f.amount, f.inputs_hash, f.status)
-                                      for f in s.scalars(select(Finding))))
+                lines = s.scalars(select(PsaBillingLine).order_by(PsaBillingLine.id)).all()
+                for line in lines[::4]:
+                    line.quantity += 1
+            reports.append(reconcile_period(ws, PERIOD.label, user="ann"))
+            reports.append(_stored(ws))
         finally:
             ws.close()
-    assert started == [0, 1]
-    assert reports[0] == reports[2] and reports[1] == reports[3] and reports[1]
+    assert started == [0, 0, 1, 1]
+    assert reports[:4] == reports[4:] and reports[1] and reports[3] != reports[1]
+    rerun = reports[2]
+    assert rerun.changed and rerun.unchanged and rerun.new + rerun.resolved
+
+
+def _stored(ws: Workspace) -> list[tuple]:
+    with ws.begin() as s:
+        return sorted((f.id, f.key, f.amount, f.inputs_hash, f.status, f.version, f.explanation)
+                      for f in s.scalars(select(Finding)))
+
+
+def test_a_worker_runs_its_own_program_wherever_it_is_started(book, tmp_path, monkeypatch):
+    """A folder holding another copy of the program (another checkout, say) as the working
+    folder: the worker still runs the copy that started it."""
+    decoy = tmp_path / "app" / "services"
+    decoy.mkdir(parents=True)
+    for folder in (tmp_path / "app", decoy):
+        (folder / "__init__.py").write_text("")
+    (decoy / "reconcile_worker.py").write_text("raise SystemExit('the wrong program')\n")
+    monkeypatch.chdir(tmp_path)
+    [part, _] = book.split(2)
+    worker = Worker()
+    try:
+        worker.send(PERIOD, part)
+        worker.send_usage(part.usage)
+        answer = worker.result()
+        assert worker.failure is None and answer is not None
+    finally:
+        worker.stop()
+    _same(merge_found([answer]).result(), reconcile_part(PERIOD, part))
 
 
 def test_a_job_left_unfinished_is_a_failure_not_a_hang(book):
@@ -276,14 +324,14 @@ def test_a_worker_without_python_stdio_still_answers(book):
     [part, _] = book.split(2)
     job = io.BytesIO()
     write_frame(job, (PERIOD, part))
-    write_frame(job, part.usage)
+    write_frame(job, (part.usage, False, frozenset()))
     code = ("import sys; sys.stdin = sys.stdout = None; "
             "from app.services.reconcile_worker import serve; serve()")
     done = subprocess.run([sys.executable, "-c", code], input=job.getvalue(), cwd=ROOT,
                           capture_output=True, check=True, timeout=120)
-    status, result = pickle.loads(done.stdout)
+    status, answer = pickle.loads(done.stdout)
     assert status == "ok"
-    _same(result, reconcile_part(PERIOD, part))
+    _same(merge_found([answer]).result(), reconcile_part(PERIOD, part))
 
 
 def test_a_worker_loads_no_database_layer():

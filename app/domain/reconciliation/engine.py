@@ -138,7 +138,7 @@ def reconcile(
             run.skip(orphan.vendor_subscription_id, reason)
         else:
             orphan_line(run, orphan, policy)
-    findings = tuple(sorted(run.drafts.values(), key=_order))
+    findings = tuple(sorted(run.drafts.values(), key=finding_order))
     return ReconcileResult(findings, run.summary(len(findings)))
 
 
@@ -146,15 +146,20 @@ def merge_results(results: Iterable[ReconcileResult]) -> ReconcileResult:
     """One result from the results of disjoint parts of a book (each customer's bundles all
     in one part): the same findings, order and summary as reconciling the whole book."""
     results = list(results)
-    findings = tuple(sorted((d for r in results for d in r.findings), key=_order))
-    summaries = [r.summary for r in results]
+    findings = tuple(sorted((d for r in results for d in r.findings), key=finding_order))
+    return ReconcileResult(findings, merge_summaries([r.summary for r in results]))
+
+
+def merge_summaries(summaries: Iterable[ReconcileSummary]) -> ReconcileSummary:
+    """The summary of a book from its disjoint parts' summaries."""
+    summaries = list(summaries)
     counts = {name: sum(getattr(s, name) for s in summaries) for name in (
-        "subscriptions", "orphans", "rounding_residuals", "skipped_non_billable", "settled",
-        "waived")}
-    return ReconcileResult(findings, ReconcileSummary(
-        findings=len(findings), **counts,
+        "findings", "subscriptions", "orphans", "rounding_residuals", "skipped_non_billable",
+        "settled", "waived")}
+    return ReconcileSummary(
+        **counts,
         skipped=tuple(sorted(x for s in summaries for x in s.skipped)),
-        residual_keys=tuple(sorted(x for s in summaries for x in s.residual_keys))))
+        residual_keys=tuple(sorted(x for s in summaries for x in s.residual_keys)))
 
 
 def _shared_usage_products(bundles: list[SubscriptionFacts]) -> frozenset[tuple[str, str]]:
@@ -197,6 +202,8 @@ def _reconcile_bundle(run: Run, facts: SubscriptionFacts, policy: BillingPolicy)
     invoice_mismatch(run, facts, policy)
 
 
-def _order(draft: FindingDraft) -> tuple:
+def finding_order(draft: FindingDraft) -> tuple:
+    """Where a finding comes in a result: by customer, subscription, kind and key. Plain
+    values, so a part's order can travel without its findings."""
     return (draft.customer.name.lower(), draft.customer.vendor_id, draft.vendor,
             draft.vendor_subscription_id or "", KIND_ORDER[draft.kind], draft.key)
