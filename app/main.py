@@ -6,13 +6,13 @@ import logging
 import os
 import sys
 
-from app.services.reconcile_worker import WORKER_FLAG, serve
+from app.services.reconcile_worker import WORKER_FLAG, work
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == [WORKER_FLAG]:  # a reconcile worker: no CLI, no database layer, no Qt
-        return serve()
+        work()
     from app.cli import build_parser, run_command
     from app.services.logging_setup import setup_logging
 

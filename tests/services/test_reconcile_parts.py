@@ -341,3 +341,19 @@ def test_a_worker_loads_no_database_layer():
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                           text=True, check=True, timeout=60)
     assert done.stdout.strip() == "False"
+
+
+def test_a_worker_exits_without_tearing_down_once_it_has_answered(book):
+    """The parent waits for the worker's exit: freeing a big part object by object at
+    interpreter teardown would keep it waiting, so the worker leaves at once."""
+    [part, _] = book.split(2)
+    job = io.BytesIO()
+    write_frame(job, (PERIOD, part))
+    write_frame(job, (part.usage, True, frozenset()))
+    code = ("import atexit, sys; atexit.register(lambda: print('torn down', file=sys.stderr)); "
+            "from app.services.reconcile_worker import work; work()")
+    done = subprocess.run([sys.executable, "-c", code], input=job.getvalue(), cwd=ROOT,
+                          capture_output=True, timeout=120)
+    assert done.returncode == 0 and b"torn down" not in done.stderr
+    status, answer = pickle.loads(done.stdout)
+    assert status == "ok" and answer.rows and not answer.drafts
