@@ -38,7 +38,7 @@ from app.sync.generic_import import FIELDS as PROFILE_FIELDS
 from app.sync.generic_import import ImportPreview, PreviewCell, PreviewRow, open_generic, preview
 from app.sync.generic_profile import ProfileSettings
 from app.sync.partner_center.source import open_partner_center
-from app.sync.vendor_store import STATISTICS_AFTER, refresh_statistics
+from app.sync.vendor_store import refresh_statistics_if_stale
 
 __all__ = [
     "MAX_LISTED_REJECTS", "PROFILE_FIELDS", "FileImportError", "ImportCancelled",
@@ -174,8 +174,8 @@ def _load(s: Session, path: Path, scan: FileScan, target: Connection, kind: str,
         file_name=path.name, items=lines, accept_good_rows=accept_good_rows,
         position=position, total=total, unit=unit,
         expected_lines=scan.size // BYTES_PER_LINE, progress=progress, cancel=cancel)
-    if outcome.imported >= STATISTICS_AFTER:
-        refresh_statistics(s)
+    if outcome.imported:
+        refresh_statistics_if_stale(s)
     entries = outcome.rejects.entries()
     record.rows = outcome.imported
     record.duplicates = outcome.duplicates

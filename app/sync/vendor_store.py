@@ -324,8 +324,7 @@ def _store_charge_lines(session: Session, connection_id: int,
             duplicates += 1
     if new:
         bulk_insert(session, LINES, new)
-        if len(new) >= STATISTICS_AFTER:
-            refresh_statistics(session)
+        refresh_statistics_if_stale(session)
     if moved:
         session.execute(update(LINES).where(LINES.c.id == bindparam("b_id")).values(
             quantity=bindparam("quantity"), subtotal=bindparam("subtotal"),
@@ -353,7 +352,8 @@ def _cut(text: str | None, length: int) -> str | None:
     return None if text is None else str(text)[:length]
 
 
-# After an import of this many charge lines the query planner's statistics are refreshed.
+# Once this many charge lines came in since the query planner's statistics were gathered
+# (in one import or in many small syncs), they are gathered again.
 STATISTICS_AFTER = 5_000
 STATISTICS_SAMPLE = 1000  # rows sampled per index
 
@@ -367,6 +367,27 @@ def refresh_statistics(session: Session) -> None:
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql(f"PRAGMA analysis_limit={STATISTICS_SAMPLE}")
         conn.exec_driver_sql("ANALYZE charge_lines")
+
+
+def refresh_statistics_if_stale(session: Session) -> bool:
+    """`refresh_statistics` when STATISTICS_AFTER lines or more came in since it last ran
+    (SQLite notes the lines it counted then): a workspace fed by daily syncs of a few
+    thousand lines each is kept as well known to the planner as one fed by big imports.
+    True when it ran."""
+    conn = session.connection()
+    if conn.dialect.name != "sqlite":
+        return False
+    counted = 0
+    if conn.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE type = 'table' AND "
+                            "name = 'sqlite_stat1'").first() is not None:
+        stat = conn.exec_driver_sql("SELECT stat FROM sqlite_stat1 WHERE tbl = 'charge_lines' "
+                                    "AND idx = 'ix_charge_lines_subscription'").scalar()
+        counted = int(str(stat).split()[0]) if stat else 0
+    lines = conn.exec_driver_sql("SELECT count(*) FROM charge_lines").scalar() or 0
+    if lines - counted < STATISTICS_AFTER:
+        return False
+    refresh_statistics(session)
+    return True
 
 
 

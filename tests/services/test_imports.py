@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-import app.services.imports as imports_module
+import app.sync.vendor_store as vendor_store
 from app.models.connections import Connection, ImportFile
 from app.models.vendor import ChargeLine, VendorCustomer, VendorProduct, VendorSubscription
 from app.models.workspace import Workspace
@@ -532,10 +532,27 @@ def test_a_big_import_leaves_the_planner_statistics_of_its_lines(ws, tmp_path, m
             return [row[0] for row in conn.exec_driver_sql(
                 "SELECT stat FROM sqlite_stat1 WHERE idx = 'ix_charge_lines_subscription'")]
 
-    monkeypatch.setattr(imports_module, "STATISTICS_AFTER", 3)
+    monkeypatch.setattr(vendor_store, "STATISTICS_AFTER", 3)
     import_partner_center_file(ws, write_usage(tmp_path / "a.csv", [usage_line()]), usage=True)
     assert stats() == []  # one line: not worth it
     rows = [usage_line(MeterId=f"m{n}") for n in range(3)]
     import_partner_center_file(ws, write_usage(tmp_path / "b.csv", rows), usage=True)
     [stat] = stats()
     assert stat.split()[0] == "4"  # every line counted
+
+
+def test_small_imports_refresh_the_statistics_once_enough_lines_came_in(ws, tmp_path,
+                                                                        monkeypatch):
+    """A workspace fed a few lines at a time (daily syncs) is known to the planner as well
+    as one fed by a big import: the lines since the last count add up."""
+    def counted() -> list[str]:
+        with ws.engine.connect() as conn:
+            return [row[0].split()[0] for row in conn.exec_driver_sql(
+                "SELECT stat FROM sqlite_stat1 WHERE idx = 'ix_charge_lines_subscription'")]
+
+    monkeypatch.setattr(vendor_store, "STATISTICS_AFTER", 3)
+    for day in range(1, 7):
+        line = usage_line(UsageDate=f"2026-03-{day:02d}T00:00:00Z")
+        import_partner_center_file(ws, write_usage(tmp_path / f"d{day}.csv", [line]),
+                                   usage=True)
+        assert counted() == ([] if day < 3 else ["3"] if day < 6 else ["6"]), day
