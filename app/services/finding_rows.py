@@ -13,6 +13,7 @@ column by column).
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -110,9 +111,10 @@ def stored_values(draft: FindingDraft, loaded: Loaded) -> tuple:
 @dataclass(frozen=True)
 class PartFound:
     """One part's findings as the part sends them back: each finding's place in the book's
-    order, key and hash, then its stored row if it is new (when rows were asked for) or
-    else the finding itself. Rows and keys are plain values: a worker's answer then
-    costs this process little to read, where thousands of findings would cost much."""
+    order, key and hash; then a new finding's stored row (when rows were asked for), and
+    every other finding whole unless the period stored it with the same hash (nothing to
+    update). Rows and keys are plain values: a worker's answer then costs this process
+    little to read, where thousands of findings would cost much."""
 
     summary: ReconcileSummary
     order: tuple[tuple, ...]
@@ -122,17 +124,20 @@ class PartFound:
 
 
 def part_found(result: ReconcileResult, book: Book, *, rows: bool,
-               stored: frozenset[str] = frozenset()) -> PartFound:
-    """A part's result as it is sent back. With `rows`, a finding whose key the period has
-    not stored yet comes as its row; every other finding comes whole (the store compares
-    and updates it)."""
+               stored: Mapping[str, str] | None = None) -> PartFound:
+    """A part's result as it is sent back. `stored` maps the keys of the findings the
+    period has stored to their hashes. With `rows`, a finding not stored yet comes as its
+    row; a finding stored with the same hash comes as its key alone; every other finding
+    comes whole, for the store to insert, compare or update."""
+    stored = stored or {}
     loaded = id_maps(book) if rows else None
     made: dict[str, tuple] = {}
     kept: dict[str, FindingDraft] = {}
     for draft in result.findings:
-        if loaded is not None and draft.key not in stored:
+        known = stored.get(draft.key)
+        if known is None and loaded is not None:
             made[draft.key] = stored_values(draft, loaded)
-        else:
+        elif known != draft.inputs_hash:
             kept[draft.key] = draft
     return PartFound(result.summary, tuple(finding_order(d) for d in result.findings),
                      tuple(d.inputs_hash for d in result.findings), made, kept)
@@ -141,7 +146,7 @@ def part_found(result: ReconcileResult, book: Book, *, rows: bool,
 @dataclass(frozen=True)
 class Found:
     """A whole book's findings from its parts: (key, hash) in the engine's order, the rows
-    made for new ones and the other findings whole."""
+    made for new ones and the findings that came whole (see `part_found`)."""
 
     summary: ReconcileSummary
     entries: tuple[tuple[str, str], ...]
@@ -149,7 +154,8 @@ class Found:
     drafts: dict[str, FindingDraft]
 
     def result(self) -> ReconcileResult:
-        """The engine's result: only when every finding came whole."""
+        """The engine's result: only when every finding came whole (no rows, nothing
+        stored)."""
         return ReconcileResult(tuple(self.drafts[key] for key, _ in self.entries),
                                self.summary)
 

@@ -259,7 +259,7 @@ def _reconcile_once(ws: Workspace, period: BillingPeriod, user: str, progress: P
             # Read in the snapshot read_book began (see UsageRead), before the parts are
             # told which findings are new.
             stored = stored_findings(session, period.label)
-            run.stored = frozenset(stored)
+            run.stored = {key: known[1] for key, known in stored.items()}
             loaded = id_maps(book)
             if cancel is not None and cancel.is_set():
                 raise InterruptedError("cancelled")

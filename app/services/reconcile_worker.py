@@ -34,7 +34,7 @@ import subprocess
 import sys
 import tempfile
 import traceback
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, BinaryIO, NoReturn
 
@@ -115,10 +115,10 @@ class Worker:
         self._write((period, book))
 
     def send_usage(self, usage: dict[Key, list[tuple]], *, rows: bool = False,
-                   stored: frozenset[str] = frozenset()) -> None:
+                   stored: Mapping[str, str] | None = None) -> None:
         """The part's usage groups, and how to answer (see `part_found`): the worker starts
         on its part once they are in."""
-        self._write((usage, rows, stored), last=True)
+        self._write((usage, rows, dict(stored or {})), last=True)
 
     def _write(self, value: object, *, last: bool = False) -> None:
         if self.process is None or self.failure:
@@ -190,16 +190,17 @@ class PartedRun:
     and `result` sends each its usage.
 
     With `rows`, every part makes the rows of its new findings (those whose keys are not
-    in `stored`), this one's while the workers finish theirs (see `part_found`).
+    in `stored`, the period's stored findings' hashes by key), this one's while the
+    workers finish theirs (see `part_found`).
     """
 
     def __init__(self, period: BillingPeriod, helpers: list[Worker], *,
-                 rows: bool = False, stored: frozenset[str] = frozenset()) -> None:
+                 rows: bool = False, stored: Mapping[str, str] | None = None) -> None:
         self.period = period
         self.helpers = helpers
         self.parts: list[Book] | None = None
         self.rows = rows
-        self.stored = stored
+        self.stored = dict(stored or {})
 
     def hand_out(self, book: Book) -> None:
         if not self.helpers or self.parts is not None:
