@@ -1,6 +1,7 @@
 """Benchmark: reconciling one billing period of a large book.
 
-    python bench/reconcile.py [--scale 1000000] [--keep] [--db EXISTING.sqlite] [--profile N]
+    python bench/reconcile.py [--scale 1000000] [--repeat 3] [--keep] [--db EXISTING.sqlite]
+                              [--profile N]
 
 Generates, with raw sqlite3 bulk inserts into a freshly migrated workspace, a book of 2,000
 customers and 40,000 subscriptions with 1,000,000 vendor charge lines in one month (scaled
@@ -14,7 +15,8 @@ proportionally by --scale = number of lines):
   seat subscriptions billed by a mapped PSA line (2 % of those at the wrong quantity, 1 % at
   an old cost, 0.5 % below cost), 80 % of the usage already charged on the one-time agreement.
 
-Then, in a fresh child process (so peak memory is the reconcile's, not the generator's):
+Then --repeat times (3), on a fresh copy of the generated workspace, in a fresh child
+process (so peak memory is the reconcile's, not the generator's):
 
 * baseline - one SQL GROUP BY over the same lines per subscription for the period, the
              totals, fetched into Python (median of three; the seat-days variant, quantity ×
@@ -23,11 +25,13 @@ Then, in a fresh child process (so peak memory is the reconcile's, not the gener
              engine (on a big book, part of it in a worker process per extra core), store
              the findings (a first run, as at month end).
 
-The last line is one JSON object: name, scale, trueup_s, baseline_s, ratio, peak_mb (the
-child's peak RSS; worker_peak_mb that of its biggest worker), plus cpu_ratio (CPU time of
-the process and its workers against the baseline's, steadier on a shared machine), the
-finding count and the split of TrueUp's time. --profile N prints
-the N costliest functions of the TrueUp run (cProfile, cumulative) to stderr.
+The last line is one JSON object: name, scale, trueup_s (the median run), baseline_s (the
+median of the runs' baselines), ratio, peak_mb (the child's peak RSS; worker_peak_mb that
+of its biggest worker), plus cpu_ratio (CPU time of the process and its workers against
+the baseline's, steadier on a shared machine), every run's times, the finding count and
+the split of the median run's time. --db reuses a workspace kept with --keep (it is
+copied, never changed). --profile N prints the N costliest functions of each TrueUp run
+(cProfile, cumulative) to stderr.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ import json
 import pstats
 import random
 import resource
+import shutil
 import sqlite3
 import statistics
 import subprocess
@@ -327,6 +332,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", type=int, default=1_000_000, help="charge lines (1,000,000)")
     parser.add_argument("--db", type=Path, help="reuse a workspace generated with --keep")
     parser.add_argument("--keep", action="store_true", help="keep the generated workspace")
+    parser.add_argument("--repeat", type=int, default=3, metavar="N",
+                        help="TrueUp runs, each on a fresh copy; the median is reported (3)")
     parser.add_argument("--profile", type=int, default=0, metavar="N",
                         help="print the N costliest functions of the TrueUp run")
     parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)  # the child
@@ -344,26 +351,45 @@ def main(argv: list[str] | None = None) -> int:
             started = time.perf_counter()
             sizes = generate(path, args.scale)
             print(f"  {sizes} in {time.perf_counter() - started:.1f} s", file=sys.stderr)
-        child = subprocess.run([sys.executable, __file__, "--measure", str(path), "--profile",
-                                str(args.profile)], capture_output=True, text=True, check=False)
-        sys.stderr.write(child.stderr)
-        if child.returncode != 0:
-            return child.returncode
-        measured = json.loads(child.stdout.strip().splitlines()[-1])
-    result = {
-        "name": "reconcile_period", "scale": args.scale,
-        "trueup_s": round(measured["trueup_s"], 3),
-        "baseline_s": round(measured["baseline_s"], 3),
-        "baseline_seat_days_s": round(measured["baseline_seat_days_s"], 3),
-        "cpu_ratio": round(measured["trueup_cpu_s"] / max(measured["baseline_cpu_s"], 1e-9), 1),
-        "ratio": round(measured["trueup_s"] / measured["baseline_s"], 1),
-        "peak_mb": round(measured["peak_mb"], 1),
-        "worker_peak_mb": round(measured["worker_peak_mb"], 1),
-        **sizes, "findings": measured["findings"], "groups": measured["groups"],
-        "phases": measured["phases"],
-    }
-    print(json.dumps(result))
+        runs = []
+        for _ in range(args.repeat):  # each on a copy of the book as generated: a first run
+            copy = Path(tmp) / "run.sqlite"
+            for suffix in ("-wal", "-shm"):
+                Path(f"{copy}{suffix}").unlink(missing_ok=True)
+            shutil.copyfile(path, copy)
+            child = subprocess.run([sys.executable, __file__, "--measure", str(copy),
+                                    "--profile", str(args.profile)],
+                                   capture_output=True, text=True, check=False)
+            sys.stderr.write(child.stderr)
+            if child.returncode != 0:
+                return child.returncode
+            runs.append(json.loads(child.stdout.strip().splitlines()[-1]))
+    print(json.dumps(summarise(runs, args.scale, sizes)))
     return 0
+
+
+def summarise(runs: list[dict], scale: int, sizes: dict) -> dict:
+    """The median run of TrueUp against the median baseline, as the baseline itself is
+    the median of its own repeats: one slow moment of a shared machine moves neither."""
+    median = sorted(runs, key=lambda run: run["trueup_s"])[(len(runs) - 1) // 2]
+    baseline_s = statistics.median(run["baseline_s"] for run in runs)
+    baseline_cpu = statistics.median(run["baseline_cpu_s"] for run in runs)
+    return {
+        "name": "reconcile_period", "scale": scale,
+        "trueup_s": round(median["trueup_s"], 3),
+        "baseline_s": round(baseline_s, 3),
+        "ratio": round(median["trueup_s"] / baseline_s, 1),
+        "cpu_ratio": round(statistics.median(run["trueup_cpu_s"] for run in runs)
+                           / max(baseline_cpu, 1e-9), 1),
+        "baseline_seat_days_s": round(statistics.median(
+            run["baseline_seat_days_s"] for run in runs), 3),
+        "runs": [round(run["trueup_s"], 3) for run in runs],
+        "baseline_runs": [round(run["baseline_s"], 3) for run in runs],
+        "peak_mb": round(max(run["peak_mb"] for run in runs), 1),
+        "worker_peak_mb": round(max(run["worker_peak_mb"] for run in runs), 1),
+        **sizes, "findings": median["findings"], "groups": median["groups"],
+        "phases": median["phases"],
+    }
 
 
 if __name__ == "__main__":
