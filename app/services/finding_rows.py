@@ -103,8 +103,6 @@ def stored_values(draft: FindingDraft, loaded: Loaded) -> tuple:
     return tuple(values)
 
 
-
-
 # --- a book's findings as its parts found them -------------------------------------------------
 
 

@@ -5,7 +5,7 @@ subscriptions spends most of its reconciliation building facts and running the e
 are pure. So the book read from the workspace is split by customer (see
 app.services.reconcile_book) and each extra core takes a part in a worker process, while
 this process does the first. Every part is reconciled exactly as the whole book would be,
-and `merge_results` puts the parts together into the same findings in the same order.
+and `merge_found` puts the parts together into the same findings in the same order.
 
 A worker is this program started again with WORKER_FLAG (`python -m
 app.services.reconcile_worker` from source): it reads two pickled frames on stdin (the
