@@ -210,11 +210,8 @@ def test_a_failing_job_is_reported_with_its_traceback():
 def test_the_entry_point_serves_a_worker(book):
     """`main.py --reconcile-worker` (the packaged app's way) is a worker, not the CLI."""
     [part, _] = book.split(2)
-    job = io.BytesIO()
-    write_frame(job, (PERIOD, part))
-    write_frame(job, (part.usage, False, frozenset()))
     done = subprocess.run([sys.executable, str(ROOT / "main.py"), WORKER_FLAG],
-                          input=job.getvalue(), capture_output=True, check=True, timeout=120)
+                          input=_job(part), capture_output=True, check=True, timeout=120)
     status, answer = pickle.loads(done.stdout)
     assert status == "ok"
     _same(merge_found([answer]).result(), reconcile_part(PERIOD, part))
@@ -324,12 +321,9 @@ def test_a_worker_without_python_stdio_still_answers(book):
     """A windowed app has no sys.stdin or sys.stdout: the worker reads and answers on the
     pipes' descriptors all the same."""
     [part, _] = book.split(2)
-    job = io.BytesIO()
-    write_frame(job, (PERIOD, part))
-    write_frame(job, (part.usage, False, frozenset()))
     code = ("import sys; sys.stdin = sys.stdout = None; "
             "from app.services.reconcile_worker import serve; serve()")
-    done = subprocess.run([sys.executable, "-c", code], input=job.getvalue(), cwd=ROOT,
+    done = subprocess.run([sys.executable, "-c", code], input=_job(part), cwd=ROOT,
                           capture_output=True, check=True, timeout=120)
     status, answer = pickle.loads(done.stdout)
     assert status == "ok"
@@ -349,13 +343,19 @@ def test_a_worker_exits_without_tearing_down_once_it_has_answered(book):
     """The parent waits for the worker's exit: freeing a big part object by object at
     interpreter teardown would keep it waiting, so the worker leaves at once."""
     [part, _] = book.split(2)
-    job = io.BytesIO()
-    write_frame(job, (PERIOD, part))
-    write_frame(job, (part.usage, True, frozenset()))
     code = ("import atexit, sys; atexit.register(lambda: print('torn down', file=sys.stderr)); "
             "from app.services.reconcile_worker import work; work()")
-    done = subprocess.run([sys.executable, "-c", code], input=job.getvalue(), cwd=ROOT,
+    done = subprocess.run([sys.executable, "-c", code], input=_job(part, rows=True), cwd=ROOT,
                           capture_output=True, timeout=120)
     assert done.returncode == 0 and b"torn down" not in done.stderr
     status, answer = pickle.loads(done.stdout)
     assert status == "ok" and answer.rows and not answer.drafts
+
+
+def _job(part: Book, *, rows: bool = False) -> bytes:
+    """A worker's job for a part, as a parent writes it: the part, then its usage, whether
+    to answer with rows and the period's stored findings (none)."""
+    job = io.BytesIO()
+    write_frame(job, (PERIOD, part))
+    write_frame(job, (part.usage, rows, {}))
+    return job.getvalue()
