@@ -390,7 +390,6 @@ def refresh_statistics_if_stale(session: Session) -> bool:
     return True
 
 
-
 def bulk_insert(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
     """One DBAPI executemany with each column's own bind processor (exact money, aware UTC
     timestamps), skipping Core's per-row parameter machinery, which costs about three times

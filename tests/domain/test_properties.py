@@ -171,7 +171,6 @@ def test_drift_charge_is_linear_before_rounding(a_lots, b_lots, period, price, c
     assert exact(a.difference(b)) == exact(a) - exact(b)
 
 
-
 # Quantities written in several ways: 2, 2.0 and 2.00 are one number but not one text.
 written_quantities = st.builds(
     lambda q, places: q.quantize(Decimal(1).scaleb(-places)), quantities, st.integers(0, 2))

@@ -158,7 +158,6 @@ def test_explanation_reads_as_sums():
     assert per_unit.describe()[-1] == "Total USD 24.12 (exact 24.129032…, rounding -0.009032…)"
 
 
-
 def test_equal_charges_written_differently_keep_their_own_explanations():
     """2 seats and 2.00 seats cost the same, but each explanation shows what was written."""
     plain, written = lots((2, date(2024, 3, 15))), lots(("2.00", date(2024, 3, 15)))
