@@ -331,12 +331,13 @@ def test_a_worker_without_python_stdio_still_answers(book):
 
 
 def test_a_worker_loads_no_database_layer():
-    """A worker starts fast because it imports the domain and the book, not SQLAlchemy."""
+    """A worker starts fast because it imports the domain and the book: not SQLAlchemy,
+    nor the package metadata behind the version it never shows."""
     code = ("import sys, app.services.reconcile_worker; "
-            "print('sqlalchemy' in sys.modules)")
+            "print('sqlalchemy' in sys.modules, 'importlib.metadata' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                           text=True, check=True, timeout=60)
-    assert done.stdout.strip() == "False"
+    assert done.stdout.strip() == "False False"
 
 
 def test_a_worker_exits_without_tearing_down_once_it_has_answered(book):
