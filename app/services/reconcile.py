@@ -252,7 +252,9 @@ def _reconcile_once(ws: Workspace, period: BillingPeriod, user: str, progress: P
                     cancel: threading.Event | None) -> ReconcileReport:
     with ws.begin() as session:
         one_snapshot(session)  # taken by read_book's first read (see UsageRead)
-        with workers(parts_for(_book_size(ws)) - 1) as helpers:  # start while reading
+        # Workers start while the book is read, and are reaped once the findings are stored:
+        # their exits, after answering, overlap the store.
+        with workers(parts_for(_book_size(ws)) - 1) as helpers:
             progress(0, None, "loading")
             run = PartedRun(period, helpers, rows=session.get_bind().dialect.name == "sqlite")
             book = read_book(session, period, meanwhile=run.hand_out)
@@ -265,12 +267,12 @@ def _reconcile_once(ws: Workspace, period: BillingPeriod, user: str, progress: P
                 raise InterruptedError("cancelled")
             progress(0, len(book.subs), "reconciling")
             found = run.result(book)
-        if cancel is not None and cancel.is_set():
-            raise InterruptedError("cancelled")
-        progress(len(book.subs), len(book.subs), "storing findings")
-        period_row = _period_row(session, period)
-        counts = store_findings(session, period_row, found, loaded, user, stored)
-        period_row.reconciled_at = datetime.now(UTC)
+            if cancel is not None and cancel.is_set():
+                raise InterruptedError("cancelled")
+            progress(len(book.subs), len(book.subs), "storing findings")
+            period_row = _period_row(session, period)
+            counts = store_findings(session, period_row, found, loaded, user, stored)
+            period_row.reconciled_at = datetime.now(UTC)
     summary = found.summary
     return ReconcileReport(period.label, len(found.entries), subscriptions=summary.subscriptions,
                            rounding_residuals=summary.rounding_residuals,

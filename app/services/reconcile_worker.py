@@ -140,9 +140,8 @@ class Worker:
             with contextlib.suppress(OSError):
                 self.process.stdin.close()
         try:
-            answer = self.process.stdout.read()
-            status, value = pickle.loads(answer)
-            self.process.wait()
+            answer = self.process.stdout.read()  # all of it: the worker has answered
+            status, value = pickle.loads(answer)  # it exits meanwhile; `stop` reaps it
         except Exception:  # noqa: BLE001 - a dead worker; its stderr says why
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self.process.wait(timeout=5)
