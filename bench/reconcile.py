@@ -109,6 +109,8 @@ def _subscriptions(book: Book, rng: random.Random) -> list[dict]:
 
 def _lines(book: Book, subs: list[dict], rng: random.Random,
            usage_totals: dict[int, Decimal]) -> Iterator[tuple]:
+    from app.models.types import stored_places  # each line as a sync stores it
+
     seat_lines = sum(1 + (2 if s["change"] else 0) for s in subs if not s["usage"])
     usage_subs = [s for s in subs if s["usage"]]
     per_usage = max(0, book.lines - seat_lines) // max(1, len(usage_subs))
@@ -121,7 +123,8 @@ def _lines(book: Book, subs: list[dict], rng: random.Random,
         return (1, f"k{key}", f"C{s['customer']}", f"Customer {s['customer']}", f"S{s['n']}",
                 s["sku"], s["name"], kind, start.isoformat(), end.isoformat(), str(qty), unit,
                 "1", str(total), str(total), "USD", f"G{PERIOD}", None if usage else s["term"],
-                "Usage" if usage else "Monthly", None, int(usage))
+                "Usage" if usage else "Monthly", None, int(usage), stored_places(qty),
+                stored_places(total))
 
     for s in subs:
         if s["usage"]:
@@ -162,8 +165,9 @@ def generate(path: Path, lines: int, seed: int = 11) -> dict:
             "INSERT INTO charge_lines (connection_id, line_key, customer_external_id, "
             "customer_name, subscription_external_id, sku, product_name, charge_type, "
             "charge_start, charge_end, quantity, unit_price, exchange_rate, subtotal, total, "
-            "currency, invoice_number, term, billing_frequency, order_date, is_usage) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            "currency, invoice_number, term, billing_frequency, order_date, is_usage, "
+            "quantity_places, amount_places) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
             _lines(book, subs, rng, usage_totals))
         _psa_lines(db, book, subs, usage_totals)
     written = db.execute("SELECT count(*) FROM charge_lines").fetchone()[0]

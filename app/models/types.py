@@ -44,6 +44,22 @@ class DecimalText(types.TypeDecorator[Decimal]):
         return None if value is None else Decimal(value)
 
 
+# Added to a negative value's places by `stored_places`: a sum with a negative term is never
+# taken from SQLite's float SUM (see app.services.reconcile_charges).
+NEGATIVE_PLACES = 100
+
+
+def stored_places(value: Decimal | int | str | None) -> int:
+    """How many digits DecimalText stores after the point for `value` (0 for None), plus
+    NEGATIVE_PLACES when its text starts with "-" (-0 included). Charge lines keep it beside
+    their quantity and amount: what proves SQLite's float sums of them exact."""
+    if value is None:
+        return 0
+    sign, _, exponent = (value if isinstance(value, Decimal) else Decimal(value)).as_tuple()
+    places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+    return places + NEGATIVE_PLACES if sign else places
+
+
 class UTCDateTime(types.TypeDecorator[datetime]):
     """An aware UTC datetime, stored naive UTC for portability."""
 

@@ -18,6 +18,7 @@ from app.models.types import (
     Str200,
     Timestamp,
     TimestampOrNone,
+    stored_places,
 )
 
 
@@ -119,10 +120,27 @@ class VendorInvoice(Base):
     status: Mapped[str | None] = mapped_column(String(40))
 
 
+def _quantity_places(context: Any) -> int:
+    return stored_places(context.get_current_parameters().get("quantity"))
+
+
+def _amount_places(context: Any) -> int:
+    values = context.get_current_parameters()
+    total = values.get("total")
+    return stored_places(total if total is not None else values.get("subtotal"))
+
+
 class ChargeLine(Base):
     """A signed vendor charge over a date range: the vendor quantity timeline's raw material.
 
     Bulk data: written through Core/DBAPI in batches, never as ORM objects.
+
+    `quantity_places` and `amount_places` say how the quantity and the amount (the total,
+    else the subtotal) are written: `stored_places`, the digits after the point, plus
+    NEGATIVE_PLACES when negative. SQLite's float sums of usage are proven exact from them
+    (app.services.reconcile_charges) without reading every line's text. Given on insert
+    (the sync's bulk insert, this model's defaults) and kept by a trigger on update
+    (migration 0006); NULL, a line written any other way, has its sums added in Decimal.
     """
 
     __tablename__ = "charge_lines"
@@ -166,3 +184,5 @@ class ChargeLine(Base):
     order_date: Mapped[date | None] = mapped_column(Date)
     is_usage: Mapped[bool] = mapped_column(Boolean, default=False)
     extra: Mapped[dict[str, Any] | None] = mapped_column(nullable=True)
+    quantity_places: Mapped[int | None] = mapped_column(default=_quantity_places)
+    amount_places: Mapped[int | None] = mapped_column(default=_amount_places)

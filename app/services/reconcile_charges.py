@@ -13,11 +13,12 @@ meter per day). Loading them costs what the engine needs and no more:
 
 Usage sums must be exact, and SQLite's SUM goes through float. So SQLite sums each group
 in float and also reports what makes that sum provably exact (`exact_sum`): the most
-decimals any line has, and that no line is negative. A float sum of n non-negative values
-is off by less than about n units in the last place, far below the group's last decimal;
-rounded there it *is* the exact sum. A group where the proof fails (a credit line, say) is
-read again as its lines' decimal texts and added up in Decimal (`decimal_sum`).
-PostgreSQL sums NUMERIC exactly.
+decimals any line has, and that no line is negative, both from what each line keeps of how
+its numbers are written (ChargeLine.quantity_places and amount_places). A float sum of n
+non-negative values is off by less than about n units in the last place, far below the
+group's last decimal; rounded there it *is* the exact sum. A group where the proof fails (a
+credit line, a line written without its places) is read again as its lines' decimal texts
+and added up in Decimal (`decimal_sum`). PostgreSQL sums NUMERIC exactly.
 
 The usage GROUP BY is the biggest single read of a reconciliation. `UsageRead` runs it on a
 second SQLite connection in a background thread, on the same snapshot, while the caller loads
@@ -54,13 +55,14 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import Select
 
 from app.domain.periods import BillingPeriod
+from app.models.types import NEGATIVE_PLACES
 from app.services.reconcile_book import SEPARATOR, Key
 
 # Untyped columns: values arrive as the database stores them (text dates, decimal text).
 LINES = table("charge_lines", *(column(name) for name in (
     "id", "connection_id", "subscription_external_id", "line_key", "charge_type",
     "charge_start", "charge_end", "quantity", "unit_price", "subtotal", "total", "is_usage",
-    "invoice_number", "currency")))
+    "invoice_number", "currency", "quantity_places", "amount_places")))
 def raw_rows(conn: Connection, query: Select) -> Iterator[tuple]:
     """Rows straight from the DBAPI cursor (SQLAlchemy binds the parameters): a million rows
     through SQLAlchemy's result objects would cost several seconds of per-row Python."""
@@ -94,12 +96,12 @@ def _concat(conn: Connection, value: Any) -> Any:
     return func.group_concat(value, SEPARATOR)
 
 
-def _summed(conn: Connection, value: Any) -> list[Any]:
-    """A group's sum of decimal texts, with what `exact_sum` needs to prove it exact."""
+def _summed(conn: Connection, value: Any, places: Any) -> list[Any]:
+    """A group's sum of decimal texts, with what `exact_sum` needs to prove it exact: the
+    most of their `places` (see stored_places), a line without them counted as unproven."""
     if conn.dialect.name == "postgresql":
-        return [func.sum(cast(value, Numeric)), null(), null()]
-    return [func.sum(value), func.min(value),
-            func.max(func.length(value) - func.nullif(func.instr(value, "."), 0))]
+        return [func.sum(cast(value, Numeric)), null()]
+    return [func.sum(value), func.max(func.coalesce(places, NEGATIVE_PLACES))]
 
 
 # The float sum of n values read from decimal text is off from their exact sum by at most
@@ -109,16 +111,17 @@ SUM_SLACK = 64
 MAX_DECIMALS = 12
 
 
-def exact_sum(total: Any, lowest: Any, decimals: Any, count: int) -> str | None:
-    """A group's exact sum as decimal text, from SQL's sum of its lines' decimal texts, the
-    text-least of them and their most decimals; None when the sum cannot be proven exact.
+def exact_sum(total: Any, places: Any, count: int) -> str | None:
+    """A group's exact sum as decimal text, from SQL's sum of its lines' decimal texts and
+    the most of their places (app.models.types.stored_places); None when the sum cannot be
+    proven exact.
 
     A sum SQL computed as an integer, or PostgreSQL's NUMERIC, is exact as it is. A float
-    sum of values that are all non-negative (the text-least does not start with "-") and
-    have at most `decimals` decimals is exact once rounded to `decimals` places, as long as
-    its error bound stays below a quarter of that last place. The text keeps `decimals`
-    places, as Decimal addition of the lines' texts would. The texts are as the money
-    columns store them (app.models.types.DecimalText): plain notation, never an exponent."""
+    sum of values that are all non-negative (no line's places reach NEGATIVE_PLACES) and
+    have at most `places` decimals is exact once rounded to `places` places, as long as its
+    error bound stays below a quarter of that last place. The text keeps `places` places, as
+    Decimal addition of the lines' texts would. The texts are as the money columns store
+    them (app.models.types.DecimalText): plain notation, never an exponent."""
     if total is None:
         return "0"
     if isinstance(total, str):  # from a packed read: SQLite's text form of the number
@@ -127,9 +130,8 @@ def exact_sum(total: Any, lowest: Any, decimals: Any, count: int) -> str | None:
         return format(total, "f")
     if isinstance(total, int) and not isinstance(total, bool):
         return str(total)
-    places = int(decimals or 0)
-    if lowest is None or str(lowest).startswith("-") or not 0 <= places <= MAX_DECIMALS \
-            or not math.isfinite(total):
+    places = int(places) if places is not None else NEGATIVE_PLACES
+    if not 0 <= places <= MAX_DECIMALS or not math.isfinite(total):
         return None
     bound = (count + SUM_SLACK) * abs(total) * 2.0 ** -52
     if bound >= 10.0 ** -places / 4:
@@ -197,7 +199,8 @@ def _usage_groups(conn: Connection, period: BillingPeriod, low: Key | None = Non
     amount = func.coalesce(c.total, c.subtotal)
     if exact_texts is None:  # the lines starting in the period (see _spanning)
         start, end = _bounds(conn, period)
-        sums = [*_summed(conn, c.quantity), *_summed(conn, amount)]
+        sums = [*_summed(conn, c.quantity, c.quantity_places),
+                *_summed(conn, amount, c.amount_places)]
         bounds += [c.subscription_external_id.is_not(None), c.charge_start >= start,
                    c.charge_start <= end]
     else:  # every line of the key touching the period
@@ -258,7 +261,7 @@ def _by_currency(conn: Connection, period: BillingPeriod, key: Key) -> Select:
 # without Python's lock, where a row at a time would wait for the lock at every row while
 # the caller's thread runs Python (4,000 groups: about a second more).
 RECORD, UNIT, NULL = "\x1e", "\x1f", "\x1d"
-GROUP_FIELDS = 17
+GROUP_FIELDS = 15
 
 
 def _packed(conn: Connection, period: BillingPeriod, low: Key | None = None,
@@ -305,8 +308,8 @@ def _grouped(rows: Iterable[tuple]) -> list[tuple[Key, tuple | None]]:
         if len(sums) == 2:  # the lines' texts, joined
             quantities, amounts = sums
         else:
-            quantities = exact_sum(*sums[:3], lines)
-            amounts = exact_sum(*sums[3:], lines)
+            quantities = exact_sum(*sums[:2], lines)
+            amounts = exact_sum(*sums[2:], lines)
             if quantities is None or amounts is None:
                 quantities = amounts = None
         out.append(((connection_id, subscription), (

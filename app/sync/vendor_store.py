@@ -25,6 +25,7 @@ from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from app.domain.seat_history import MISSING, is_ended
+from app.models.types import stored_places
 from app.models.vendor import (
     ChargeLine,
     SubscriptionSnapshot,
@@ -318,8 +319,8 @@ def _store_charge_lines(session: Session, connection_id: int,
         if known is None:
             new.append(_line_values(connection_id, key, rec))
         elif rec.is_usage and (known[1], known[2]) != (rec.quantity, rec.total):
-            moved.append({"b_id": known[0], "quantity": rec.quantity, "subtotal": rec.subtotal,
-                          "total": rec.total, "unit_price": rec.unit_price})
+            values = _line_values(connection_id, key, rec)
+            moved.append({"b_id": known[0], **{name: values[name] for name in MOVING}})
         else:
             duplicates += 1
     if new:
@@ -327,12 +328,16 @@ def _store_charge_lines(session: Session, connection_id: int,
         refresh_statistics_if_stale(session)
     if moved:
         session.execute(update(LINES).where(LINES.c.id == bindparam("b_id")).values(
-            quantity=bindparam("quantity"), subtotal=bindparam("subtotal"),
-            total=bindparam("total"), unit_price=bindparam("unit_price")), moved)
+            {name: bindparam(name) for name in MOVING}), moved)
     return len(new), len(moved), duplicates
 
 
+# What a usage line not settled yet may change (see _store_charge_lines).
+MOVING = ("quantity", "subtotal", "total", "unit_price", "quantity_places", "amount_places")
+
+
 def _line_values(connection_id: int, key: str, rec: ChargeLineRecord) -> dict[str, Any]:
+    """The line's row; no import file, no extra (both stay SQL NULL)."""
     return {"connection_id": connection_id, "line_key": key,
             "customer_external_id": _cut(rec.customer_external_id, 100) or "",
             "customer_name": _cut(rec.customer_name, 200),
@@ -344,7 +349,8 @@ def _line_values(connection_id: int, key: str, rec: ChargeLineRecord) -> dict[st
             "subtotal": rec.subtotal, "total": rec.total, "currency": rec.currency,
             "invoice_number": _cut(rec.invoice_number, 100), "term": _cut(rec.term, 10),
             "billing_frequency": _cut(rec.billing_frequency, 20), "order_date": rec.order_date,
-            "is_usage": rec.is_usage}  # no import file, no extra: both stay SQL NULL
+            "is_usage": rec.is_usage, "quantity_places": stored_places(rec.quantity),
+            "amount_places": stored_places(rec.total if rec.total is not None else rec.subtotal)}
 
 
 def _cut(text: str | None, length: int) -> str | None:

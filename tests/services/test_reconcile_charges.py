@@ -4,17 +4,19 @@ and never a snapshot other than the caller's."""
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Text, cast, column, create_engine, event, func, select, table
+from sqlalchemy import Text, cast, column, create_engine, event, func, select, table, update
 
 import app.services.reconcile_charges as charges
 from app.domain.periods import BillingPeriod
 from app.models import entities as m
+from app.models.types import stored_places
 from app.models.workspace import Workspace
 from app.services.reconcile import one_snapshot
 from app.services.reconcile_book import decimal_sum, usage_charges
@@ -129,10 +131,10 @@ def test_the_packed_background_read_keeps_missing_values_and_odd_text(ws, monkey
 
 def test_packed_groups_come_back_as_rows():
     packed = "1\x1fs1\x1fUSD\x1fUSD\x1fnew\x1f\x1d\x1f\x1d\x1f2026-03-01\x1f2026-03-02\x1fk\x1f2" \
-             "\x1f3.5\x1f1.5\x1f1\x1f0.3\x1f0.1\x1f1"
+             "\x1f3.5\x1f1\x1f0.3\x1f1"
     rows = charges._unpacked(packed)
     assert rows == [(1, "s1", "USD", "USD", "new", None, None, "2026-03-01", "2026-03-02",
-                     "k", 2, "3.5", "1.5", "1", "0.3", "0.1", "1")]
+                     "k", 2, "3.5", "1", "0.3", "1")]
     assert charges._grouped(rows) == [((1, "s1"), (
         "new", None, "USD", "2026-03-01", "2026-03-02", "k", 2, "3.5", "0.3"))]
     assert charges._unpacked(None) == [] and charges._unpacked("1\x1fs1") is None
@@ -146,14 +148,16 @@ decimal_texts = st.lists(
     min_size=1, max_size=400)
 
 
-def _sqlite_sums(texts: list[str]) -> tuple[tuple, tuple]:
-    """What the usage read gets for these texts: SQLite's row, and its packed (text) form."""
+def _sqlite_sums(texts: list[str], places: Callable[[str], int | None] = stored_places
+                 ) -> tuple[tuple, tuple]:
+    """What the usage read gets for these texts, each line with its places as a writer
+    gives them: SQLite's row, and its packed (text) form."""
     db = sqlite3.connect(":memory:")
-    db.execute("CREATE TABLE t (v TEXT)")
-    db.executemany("INSERT INTO t VALUES (?)", [(t,) for t in texts])
+    db.execute("CREATE TABLE t (v TEXT, p INTEGER)")
+    db.executemany("INSERT INTO t VALUES (?, ?)", [(t, places(t)) for t in texts])
     engine = create_engine("sqlite://")
     with engine.connect() as conn:
-        sums = charges._summed(conn, column("v"))
+        sums = charges._summed(conn, column("v"), column("p"))
         query = select(*sums, func.count()).select_from(table("t"))
         packed = select(*(cast(c, Text) for c in sums)).select_from(table("t"))
         row = db.execute(*charges._statement(query, conn)).fetchone()
@@ -203,6 +207,42 @@ def test_a_credit_line_makes_the_group_read_again_as_texts(ws, monkeypatch, back
     assert (charge.quantity, str(charge.amount)) == (Decimal("3.0"), "11.800")
     [x] = usage_charges(read[(1, "s2")], "USD")  # proven exact from its float sum
     assert str(x.amount) == "7.25"
+
+
+@pytest.mark.parametrize("background", [True, False])
+def test_a_line_written_without_its_places_is_added_up_in_decimal(ws, monkeypatch, background):
+    """Places unknown (a line written by hand, say) prove nothing: that group is read again
+    as its lines' texts."""
+    with ws.begin() as s:
+        s.add_all([_usage_line(1, "n1", 1, "12.10", subscription="s5"),
+                   _usage_line(1, "n2", 2, "0.005", subscription="s5")])
+        s.execute(update(m.ChargeLine).where(m.ChargeLine.line_key == "n2")
+                  .values(amount_places=None))
+    again = []
+    groups = charges._usage_groups
+    monkeypatch.setattr(charges, "_usage_groups", lambda *a, **k: again.append(
+        k.get("exact_texts")) or groups(*a, **k))
+    read, _ = _groups(ws, background)
+    assert [key for key in again if key] == [(1, "s5")]
+    [charge] = usage_charges(read[(1, "s5")], "USD")
+    assert str(charge.amount) == "12.105"
+
+
+def test_places_follow_an_amount_however_it_is_updated(ws):
+    """A line's amount changed by any statement: its places change with it, so its group's
+    float sum is never rounded to the places the line had before."""
+    with ws.begin() as s:
+        s.add_all([_usage_line(1, "m1", 1, "12.10", subscription="s6"),
+                   _usage_line(1, "m2", 2, "0.25", subscription="s6")])
+    with ws.begin() as s:
+        s.connection().exec_driver_sql(
+            "UPDATE charge_lines SET total = '0.123456', quantity = '-2' WHERE line_key = 'm2'")
+    with ws.begin() as s:
+        assert s.execute(select(m.ChargeLine.quantity_places, m.ChargeLine.amount_places)
+                         .where(m.ChargeLine.line_key == "m2")).one() == (100, 6)
+    read, _ = _groups(ws, True)
+    [charge] = usage_charges(read[(1, "s6")], "USD")
+    assert (str(charge.quantity), str(charge.amount)) == ("-0.5", "12.223456")
 
 
 def test_the_background_read_splits_at_a_middle_subscription(ws):
