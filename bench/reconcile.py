@@ -123,8 +123,8 @@ def _lines(book: Book, subs: list[dict], rng: random.Random,
         return (1, f"k{key}", f"C{s['customer']}", f"Customer {s['customer']}", f"S{s['n']}",
                 s["sku"], s["name"], kind, start.isoformat(), end.isoformat(), str(qty), unit,
                 "1", str(total), str(total), "USD", f"G{PERIOD}", None if usage else s["term"],
-                "Usage" if usage else "Monthly", None, int(usage), stored_places(qty),
-                stored_places(total))
+                "Usage" if usage else "Monthly", None, int(usage),
+                stored_places(qty) if usage else None, stored_places(total) if usage else None)
 
     for s in subs:
         if s["usage"]:

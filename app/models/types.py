@@ -51,7 +51,7 @@ NEGATIVE_PLACES = 100
 
 def stored_places(value: Decimal | int | str | None) -> int:
     """How many digits DecimalText stores after the point for `value` (0 for None), plus
-    NEGATIVE_PLACES when its text starts with "-" (-0 included). Charge lines keep it beside
+    NEGATIVE_PLACES when its text starts with "-" (-0 included). Usage lines keep it beside
     their quantity and amount: what proves SQLite's float sums of them exact."""
     if value is None:
         return 0

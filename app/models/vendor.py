@@ -120,14 +120,16 @@ class VendorInvoice(Base):
     status: Mapped[str | None] = mapped_column(String(40))
 
 
-def _quantity_places(context: Any) -> int:
-    return stored_places(context.get_current_parameters().get("quantity"))
+def _quantity_places(context: Any) -> int | None:
+    values = context.get_current_parameters()
+    return stored_places(values.get("quantity")) if values.get("is_usage") else None
 
 
-def _amount_places(context: Any) -> int:
+def _amount_places(context: Any) -> int | None:
     values = context.get_current_parameters()
     total = values.get("total")
-    return stored_places(total if total is not None else values.get("subtotal"))
+    return stored_places(total if total is not None else values.get("subtotal")) \
+        if values.get("is_usage") else None
 
 
 class ChargeLine(Base):
@@ -135,12 +137,13 @@ class ChargeLine(Base):
 
     Bulk data: written through Core/DBAPI in batches, never as ORM objects.
 
-    `quantity_places` and `amount_places` say how the quantity and the amount (the total,
-    else the subtotal) are written: `stored_places`, the digits after the point, plus
-    NEGATIVE_PLACES when negative. SQLite's float sums of usage are proven exact from them
-    (app.services.reconcile_charges) without reading every line's text. Given on insert
-    (the sync's bulk insert, this model's defaults) and kept by a trigger on update
-    (migration 0006); NULL, a line written any other way, has its sums added in Decimal.
+    A usage line's `quantity_places` and `amount_places` say how its quantity and amount
+    (the total, else the subtotal) are written: `stored_places`, the digits after the
+    point, plus NEGATIVE_PLACES when negative. SQLite's float sums of usage are proven exact
+    from them (app.services.reconcile_charges) without reading every line's text. Given on
+    insert (the sync's bulk insert, this model's defaults) and kept by a trigger on update
+    (migration 0006); NULL on other lines, and on a usage line written any other way, whose
+    sums are then added up in Decimal.
     """
 
     __tablename__ = "charge_lines"

@@ -337,7 +337,9 @@ MOVING = ("quantity", "subtotal", "total", "unit_price", "quantity_places", "amo
 
 
 def _line_values(connection_id: int, key: str, rec: ChargeLineRecord) -> dict[str, Any]:
-    """The line's row; no import file, no extra (both stay SQL NULL)."""
+    """The line's row; no import file, no extra (both stay SQL NULL). Only usage lines are
+    summed, so only they are given their places (see ChargeLine)."""
+    usage = rec.is_usage
     return {"connection_id": connection_id, "line_key": key,
             "customer_external_id": _cut(rec.customer_external_id, 100) or "",
             "customer_name": _cut(rec.customer_name, 200),
@@ -349,8 +351,9 @@ def _line_values(connection_id: int, key: str, rec: ChargeLineRecord) -> dict[st
             "subtotal": rec.subtotal, "total": rec.total, "currency": rec.currency,
             "invoice_number": _cut(rec.invoice_number, 100), "term": _cut(rec.term, 10),
             "billing_frequency": _cut(rec.billing_frequency, 20), "order_date": rec.order_date,
-            "is_usage": rec.is_usage, "quantity_places": stored_places(rec.quantity),
-            "amount_places": stored_places(rec.total if rec.total is not None else rec.subtotal)}
+            "is_usage": usage, "quantity_places": stored_places(rec.quantity) if usage else None,
+            "amount_places": stored_places(rec.total if rec.total is not None else rec.subtotal)
+            if usage else None}
 
 
 def _cut(text: str | None, length: int) -> str | None:

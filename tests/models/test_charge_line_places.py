@@ -15,7 +15,7 @@ from app.models.workspace import Workspace, make_engine, migrate
 
 LINE = ("INSERT INTO charge_lines (connection_id, line_key, customer_external_id, "
         "charge_type, quantity, subtotal, total, currency, is_usage) "
-        "VALUES (1, :key, 'c1', 'new', :quantity, :subtotal, :total, 'USD', 1)")
+        "VALUES (1, :key, 'c1', 'new', :quantity, :subtotal, :total, 'USD', :usage)")
 CONNECTION = ("INSERT INTO connections (name, kind, side, settings, created_at) "
               "VALUES ('pc', 'partner_center', 'vendor', '{}', '2026-01-01 00:00:00')")
 
@@ -36,9 +36,10 @@ def test_places_are_the_digits_stored_after_the_point(value, places):
         assert places % NEGATIVE_PLACES == text_places
 
 
-def test_upgrading_fills_in_the_places_of_every_line(db_path):
-    """Lines stored before the places existed get them, as their writer would have given
-    them: negative values, integers, and a line without an amount."""
+def test_upgrading_fills_in_the_places_of_every_usage_line(db_path):
+    """Usage lines stored before the places existed get them, as their writer would have
+    given them: negative values, integers, and a line without an amount. Seat lines, never
+    summed, have none."""
     engine = make_engine(f"sqlite:///{db_path}")
     migrate(engine, "0005")
     lines = [("a", "1.5", None, "0.130650"), ("b", "-2", "3.25", None), ("c", "7", None, None),
@@ -47,7 +48,9 @@ def test_upgrading_fills_in_the_places_of_every_line(db_path):
         conn.execute(text(CONNECTION))
         for key, quantity, subtotal, total in lines:
             conn.execute(text(LINE), {"key": key, "quantity": quantity, "subtotal": subtotal,
-                                      "total": total})
+                                      "total": total, "usage": 1})
+        conn.execute(text(LINE), {"key": "seat", "quantity": "5", "subtotal": "1.50",
+                                  "total": "1.50", "usage": 0})
     engine.dispose()
     ws = Workspace.open(db_path)
     try:
@@ -58,7 +61,7 @@ def test_upgrading_fills_in_the_places_of_every_line(db_path):
         ws.close()
     assert got == [(key, stored_places(quantity),
                     stored_places(total if total is not None else subtotal))
-                   for key, quantity, subtotal, total in lines]
+                   for key, quantity, subtotal, total in lines] + [("seat", None, None)]
 
 
 decimal_texts = st.builds(lambda units, places: format(Decimal(units).scaleb(-places), "f"),
@@ -70,7 +73,8 @@ def line_ws(tmp_path_factory):
     ws = Workspace.open(tmp_path_factory.mktemp("places") / "ws.sqlite")
     with ws.engine.begin() as conn:
         conn.execute(text(CONNECTION))
-        conn.execute(text(LINE), {"key": "x", "quantity": "1", "subtotal": None, "total": "1"})
+        conn.execute(text(LINE), {"key": "x", "quantity": "1", "subtotal": None, "total": "1",
+                                  "usage": 1})
     yield ws
     ws.close()
 
@@ -89,3 +93,36 @@ def test_an_update_by_any_statement_keeps_the_places_right(line_ws, quantity, su
                                 "WHERE line_key = 'x'")).one()
     assert tuple(got) == (stored_places(quantity),
                           stored_places(total if total is not None else subtotal))
+
+
+def test_a_line_that_stops_being_usage_loses_its_places(line_ws):
+    with line_ws.engine.begin() as conn:
+        conn.execute(text(LINE), {"key": "y", "quantity": "2.5", "subtotal": None,
+                                  "total": "0.25", "usage": 1})
+        conn.execute(text("UPDATE charge_lines SET quantity = '2.50' WHERE line_key = 'y'"))
+        places = "SELECT quantity_places, amount_places FROM charge_lines WHERE line_key = 'y'"
+        assert tuple(conn.execute(text(places)).one()) == (2, 2)
+        conn.execute(text("UPDATE charge_lines SET is_usage = 0 WHERE line_key = 'y'"))
+        assert tuple(conn.execute(text(places)).one()) == (None, None)
+
+
+def test_the_model_gives_places_to_usage_lines_only(db_path):
+    from app.models.entities import ChargeLine, Connection
+
+    ws = Workspace.open(db_path)
+    try:
+        with ws.begin() as s:
+            pc = Connection(name="pc", kind="partner_center", side="vendor")
+            s.add(pc)
+            s.flush()
+            for key, usage in (("u", True), ("s", False)):
+                s.add(ChargeLine(connection_id=pc.id, line_key=key, customer_external_id="c1",
+                                 charge_type="new", quantity=Decimal("1.25"),
+                                 subtotal=Decimal("-3"), total=None, currency="USD",
+                                 is_usage=usage))
+        with ws.engine.connect() as conn:
+            got = conn.execute(text("SELECT line_key, quantity_places, amount_places "
+                                    "FROM charge_lines ORDER BY line_key")).all()
+    finally:
+        ws.close()
+    assert got == [("s", None, None), ("u", 2, NEGATIVE_PLACES)]

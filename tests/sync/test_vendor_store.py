@@ -214,8 +214,8 @@ def test_usage_lines_follow_the_vendor_and_invoice_lines_are_final(ws):
         places = s.execute(select(ChargeLine.charge_type, ChargeLine.quantity_places,
                                   ChargeLine.amount_places)).all()
     assert totals == {"subscription": D("61.73"), "usage": D("0.62")}
-    # how each line's numbers are written, for exact usage sums, follows its update
-    assert sorted(places) == [("subscription", 0, 2), ("usage", 2, 2)]
+    # how a usage line's numbers are written, for exact sums, follows its update
+    assert sorted(places, key=str) == [("subscription", None, None), ("usage", 2, 2)]
     with ws.begin() as s:
         baseline = load_baseline(s, 1)
     assert baseline.usage_subscriptions == {"s1"}

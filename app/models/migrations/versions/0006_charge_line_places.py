@@ -3,10 +3,11 @@
 SQLite sums decimal text through float. A reconciliation proves each usage sum exact from
 the most digits any of its lines has after the point, and from none of them being negative.
 Working that out from every line's text at every run costs about a third of the usage read;
-each line now keeps it, as its writer knows it: `quantity_places` and `amount_places`
-(digits after the point, plus 100 when negative). Existing lines are filled in here, and a
-trigger keeps them right when a line's quantity or amount is updated, however it is done.
-PostgreSQL sums NUMERIC exactly and never reads them.
+each usage line now keeps it, as its writer knows it: `quantity_places` and
+`amount_places` (digits after the point, plus 100 when negative; NULL on other lines).
+Existing lines are filled in here, and a trigger keeps them right when a line's quantity,
+amount or kind is updated, however it is done. PostgreSQL sums NUMERIC exactly and never
+reads them.
 
 Revision ID: 0006
 Revises: 0005
@@ -36,11 +37,17 @@ def upgrade() -> None:
     if op.get_bind().dialect.name != "sqlite":
         return
     op.execute(f"UPDATE charge_lines SET quantity_places = {places('quantity')}, "
-               f"amount_places = {places('coalesce(total, subtotal)')}")
+               f"amount_places = {places('coalesce(total, subtotal)')} WHERE is_usage")
+
+    def usage(expression: str) -> str:
+        return f"CASE WHEN NEW.is_usage THEN {expression} END"
+
     op.execute(
-        f"CREATE TRIGGER {TRIGGER} AFTER UPDATE OF quantity, subtotal, total ON charge_lines "
-        f"BEGIN UPDATE charge_lines SET quantity_places = {places('NEW.quantity')}, "
-        f"amount_places = {places('coalesce(NEW.total, NEW.subtotal)')} WHERE id = NEW.id; END")
+        f"CREATE TRIGGER {TRIGGER} AFTER UPDATE OF quantity, subtotal, total, is_usage ON "
+        f"charge_lines BEGIN UPDATE charge_lines SET "
+        f"quantity_places = {usage(places('NEW.quantity'))}, "
+        f"amount_places = {usage(places('coalesce(NEW.total, NEW.subtotal)'))} "
+        f"WHERE id = NEW.id; END")
 
 
 def downgrade() -> None:
