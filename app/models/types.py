@@ -55,9 +55,16 @@ def stored_places(value: Decimal | int | str | None) -> int:
     their quantity and amount: what proves SQLite's float sums of them exact."""
     if value is None:
         return 0
-    sign, _, exponent = (value if isinstance(value, Decimal) else Decimal(value)).as_tuple()
-    places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
-    return places + NEGATIVE_PLACES if sign else places
+    return text_places(format(value if isinstance(value, Decimal) else Decimal(value), "f"))
+
+
+def text_places(text: str | None) -> int:
+    """`stored_places` of a value already in DecimalText's storage form."""
+    if text is None:
+        return 0
+    point = text.find(".")
+    places = len(text) - point - 1 if point >= 0 else 0
+    return places + NEGATIVE_PLACES if text.startswith("-") else places
 
 
 class UTCDateTime(types.TypeDecorator[datetime]):

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 
-from app.models.types import NEGATIVE_PLACES, DecimalText, stored_places
+from app.models.types import NEGATIVE_PLACES, DecimalText, stored_places, text_places
 from app.models.workspace import Workspace, make_engine, migrate
 
 LINE = ("INSERT INTO charge_lines (connection_id, line_key, customer_external_id, "
@@ -32,8 +32,8 @@ def test_places_are_the_digits_stored_after_the_point(value, places):
     assert stored_places(None if value is None else Decimal(value)) == places
     if value is not None:
         assert stored_places(value) == places  # text and Decimal alike, as DecimalText
-        text_places = len(_stored(value).partition(".")[2])
-        assert places % NEGATIVE_PLACES == text_places
+        assert text_places(_stored(value)) == places  # and from the stored text
+        assert places % NEGATIVE_PLACES == len(_stored(value).partition(".")[2])
 
 
 def test_upgrading_fills_in_the_places_of_every_usage_line(db_path):

@@ -139,6 +139,8 @@ def test_usage_lines_are_not_seats(ws, tmp_path):
     assert result.imported == 1 and result.kind == "partner_center_usage"
     [stored] = lines(ws)
     assert stored.is_usage and stored.quantity == Decimal("23.200004")
+    # how its numbers are written, for exact usage sums (the subtotal: it has no total)
+    assert (stored.quantity_places, stored.amount_places) == (6, 15)
     azure = subscription(ws, "2ae795eb-f76d-ce69-cba0-123456789000")
     assert azure.quantity == 0 and azure.billing_frequency == "Usage"
 

@@ -23,6 +23,7 @@ from operator import itemgetter
 
 from sqlalchemy import Connection, func, select
 
+from app.models.types import text_places
 from app.models.vendor import ChargeLine
 from app.sync.file_import.lines import STORED, ParsedLine
 
@@ -31,11 +32,12 @@ COLUMNS = ("connection_id", "import_file_id", "line_key", "customer_external_id"
            "customer_name", "subscription_external_id", "sku", "product_name", "charge_type",
            "charge_start", "charge_end", "quantity", "unit_price", "exchange_rate", "subtotal",
            "total", "currency", "invoice_number", "term", "billing_frequency", "order_date",
-           "is_usage", "extra")
+           "is_usage", "extra", "quantity_places", "amount_places")
 _PLACEHOLDERS = {"qmark": "?", "format": "%s", "pyformat": "%s"}
 IMPORT_CACHE_KIB = 65_536
 BYTES_PER_LINE = 400  # a conservative recon line size, to estimate a file's line count
 _BY_KEY = itemgetter(0)  # line_key
+NO_PLACES = (None, None)  # a seat line's: never summed
 
 
 class ChargeStore:
@@ -67,7 +69,12 @@ class ChargeStore:
                 self._drop_secondary_indexes()
 
     def add(self, line: ParsedLine) -> None:
-        self.pending.append(line[:STORED])
+        if line.is_usage:  # summed in SQL: with how its numbers are written (ChargeLine)
+            amount = line.total if line.total is not None else line.subtotal
+            places = (text_places(line.quantity_text), text_places(amount))
+        else:
+            places = NO_PLACES
+        self.pending.append(line[:STORED] + places)
         if len(self.pending) >= self.batch:
             self.flush()
 

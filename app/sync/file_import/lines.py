@@ -47,4 +47,4 @@ class ParsedLine(NamedTuple):
     subscription_end: str | None  # ISO date
 
 
-STORED = 21  # ParsedLine[:STORED] lines up with charge_store.COLUMNS[2:]
+STORED = 21  # ParsedLine[:STORED] lines up with charge_store.COLUMNS[2:23]
