@@ -171,27 +171,54 @@ class Book:
     def split(self, parts: int) -> list[Book]:
         """The book in `parts` parts by customer; each part holds only its subscriptions'
         rows, their PSA lines and their companies' one-time charges (and the small shared
-        tables whole)."""
+        tables whole). One pass over each table, however many parts."""
         if parts < 2:
             return [self]
         subs: list[list[tuple]] = [[] for _ in range(parts)]
+        by_key: dict[Key, int] = {}
+        by_id: dict[int, int] = {}
+        by_company: dict[int | None, int] = {}
         for sub in self.subs:
-            subs[self.part_of(sub, parts)].append(sub)
-        out = []
-        for rows in subs:
-            keys = {(row[SUB_CONNECTION], row[SUB_EXTERNAL]) for row in rows}
-            ids = {row[SUB_ID] for row in rows}
-            companies = {self.customer_map.get(row[SUB_CUSTOMER_ID]) for row in rows}
-            mapped = {line for sub_id in ids for line in self.sub_lines.get(sub_id, ())}
-            out.append(replace(
-                self, subs=rows,
-                seat_rows={k: v for k, v in self.seat_rows.items() if k in keys},
-                usage={k: v for k, v in self.usage.items() if k in keys},
-                lots={k: v for k, v in self.lots.items() if k in ids},
-                sub_lines={k: v for k, v in self.sub_lines.items() if k in ids},
-                lines={k: v for k, v in self.lines.items()
-                       if v.company_id in companies or k in mapped}))
-        return out
+            part = self.part_of(sub, parts)
+            subs[part].append(sub)
+            by_key[(sub[SUB_CONNECTION], sub[SUB_EXTERNAL])] = part
+            by_id[sub[SUB_ID]] = part
+            by_company[self.customer_map.get(sub[SUB_CUSTOMER_ID])] = part
+        # A PSA line goes with its company, and with every subscription mapped to it: its
+        # first one's part, and (seldom) others.
+        mapped: dict[int, int] = {}
+        more: dict[int, set[int]] = defaultdict(set)
+        for sub_id, mapped_lines in self.sub_lines.items():
+            part = by_id.get(sub_id)
+            if part is not None:
+                for line_id in mapped_lines:
+                    if mapped.setdefault(line_id, part) != part:
+                        more[line_id].add(part)
+        lines: list[dict[int, Line]] = [{} for _ in range(parts)]
+        for line_id, line in self.lines.items():
+            owner = by_company.get(line.company_id)
+            if owner is not None:
+                lines[owner][line_id] = line
+            part = mapped.get(line_id)
+            if part is not None and part != owner:
+                lines[part][line_id] = line
+            if more and line_id in more:
+                for part in more[line_id] - {owner}:
+                    lines[part][line_id] = line
+        seat_rows, usage = _parted(self.seat_rows, by_key, parts), _parted(self.usage, by_key, parts)
+        lots, sub_lines = _parted(self.lots, by_id, parts), _parted(self.sub_lines, by_id, parts)
+        return [replace(self, subs=subs[n], seat_rows=seat_rows[n], usage=usage[n], lots=lots[n],
+                        sub_lines=sub_lines[n], lines=lines[n]) for n in range(parts)]
+
+
+def _parted(table: dict[Any, Any], part_of: dict[Any, int], parts: int) -> list[dict[Any, Any]]:
+    """A table's entries by the part their key belongs to (entries of no part dropped)."""
+    out: list[dict[Any, Any]] = [{} for _ in range(parts)]
+    for key, value in table.items():
+        part = part_of.get(key)
+        if part is not None:
+            out[part][key] = value
+    return out
 
 
 def _agreement_kind(row: Line) -> AgreementKind:
