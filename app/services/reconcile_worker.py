@@ -2,21 +2,25 @@
 
 Python runs one thread of Python code at a time, and a month-end book of 40,000
 subscriptions spends most of its reconciliation building facts and running the engine, which
-are pure. So the book read from the workspace is split by customer (see
-app.services.reconcile_book) and each extra core takes a part in a worker process, while
-this process does the first. Every part is reconciled exactly as the whole book would be,
-and `merge_found` puts the parts together into the same findings in the same order.
+are pure. So the book read from the workspace is split by customer into parts (see
+app.services.reconcile_book), reconciled here and in a worker process per extra core, each
+process taking parts as it gets through them (see PartedRun). Every part is reconciled
+exactly as the whole book would be, and `merge_found` puts the parts together into the same
+findings in the same order.
 
 A worker is this program started again with WORKER_FLAG (`python -m
-app.services.reconcile_worker` from source): it reads two pickled frames on stdin (the
-period with its part of the book, then the part's usage, which the workspace read is the
-last to deliver, with what to answer), writes one pickled answer on stdout and exits. The
-answer is the part's findings as app.services.finding_rows.PartFound: asked for rows, the
-worker turns its new findings into the findings table's rows itself, so this process
-neither rebuilds thousands of findings from the pickle nor makes their rows. It never opens
-the workspace: the book was read in one snapshot by the process that stores the findings.
-Workers start when the reconciliation starts, so their start-up overlaps the reads. A worker
-that cannot start or fails leaves its part to this process: slower, never different.
+app.services.reconcile_worker` from source). It reads two pickled frames on stdin: the
+period with the parts it is handed ahead, then their usage (which the workspace read is the
+last to deliver) with what to answer. It then asks for a part on stdout, is given one on
+stdin (one of its own, or sent along), reconciles it, appends the answer to a file and asks
+again with where that answer lies, until told to stop. (Given one part with no file, it
+writes one pickled answer on stdout instead, as `check_worker` asks.) An answer is a part's
+findings as app.services.finding_rows.PartFound: asked for rows, the worker turns its new
+findings into the findings table's rows itself, so this process neither rebuilds thousands
+of findings from the pickle nor makes their rows. A worker never opens the workspace: the
+book was read in one snapshot by the process that stores the findings. Workers start when
+the reconciliation starts, so their start-up overlaps the reads. A worker that cannot start
+or fails leaves its parts to this process: slower, never different.
 
 This module imports nothing but the domain and the book (and the rows of the findings
 found here), so a worker starts in a fraction of a second.
@@ -33,6 +37,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import traceback
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -88,19 +93,27 @@ def _environment() -> dict[str, str]:
     return env
 
 
-class Worker:
-    """One worker process: started at once, given one part, answering once.
+class WorkerFailed(Exception):
+    """A worker that stopped answering: its parts are reconciled here."""
 
-    The frames are written whole and the answer read whole by the calling thread (the
-    worker reads a frame before it unpickles it, so writing takes no longer than the pipe
-    needs): a helper thread moving the bytes a pipe buffer at a time would wait for Python's
-    lock at every buffer while this process computes its own part. The worker's stderr goes
-    to a file, so nothing it says there can fill a pipe and stall it.
+
+
+class Worker:
+    """One worker process, started at once: given one part and answering once, or given
+    parts one at a time by a PartedRun.
+
+    The frames are written whole (the worker reads a frame before it unpickles it, so
+    writing takes no longer than the pipe needs). Only small messages come back through the
+    pipe while this process computes: a thread of it moving a big answer a pipe buffer at a
+    time would wait for Python's lock at every buffer, and the worker with it; answers go to
+    a file, read at the end in one go. The worker's stderr goes to a file too, so nothing it
+    says there can fill a pipe and stall it.
     """
 
     def __init__(self) -> None:
         self.process: subprocess.Popen[bytes] | None = None
         self.failure: str | None = None
+        self._answers: Path | None = None
         self._errors = tempfile.TemporaryFile()  # noqa: SIM115 - closed by stop()
         try:
             self.process = subprocess.Popen(
@@ -153,6 +166,62 @@ class Worker:
             return None
         return value
 
+    # --- parts taken one at a time (see PartedRun) ---------------------------------------
+
+    def send_shares(self, period: BillingPeriod, shares: dict[int, Book]) -> None:
+        """Hand over, ahead, the parts this worker is likely to take (their usage follows
+        with `start_taking`); it is then given parts one at a time, these or others."""
+        fd, path = tempfile.mkstemp(prefix="trueup-parts-")
+        os.close(fd)
+        self._answers = Path(path)
+        self._write((period, shares, path))
+
+    def start_taking(self, usage: dict[int, dict[Key, list[tuple]]], *, rows: bool = False,
+                     stored: Mapping[str, str] | None = None) -> None:
+        """The shares' usage groups, and how to answer: the worker then asks for a part."""
+        self._write((usage, rows, dict(stored or {})))
+
+    def request(self) -> tuple[int, int, int] | None:
+        """Wait for the worker to ask for a part; None the first time, else where the
+        answer for the part it has just reconciled lies in its answers file (part, offset,
+        length: see `answers`). Raises WorkerFailed.
+
+        Only this small message comes through the pipe. An answer is a megabyte or more:
+        read here, by a thread of a process busy reconciling, it would wait for Python's
+        lock at every pipe buffer, and the worker with it."""
+        if self.process is None or self.failure:
+            raise WorkerFailed(self.failure or "the reconcile worker did not start")
+        assert self.process.stdout is not None
+        try:
+            message = read_frame(self.process.stdout)
+        except Exception:  # noqa: BLE001 - a dead worker; its stderr says why
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(timeout=5)
+            self.failure = (f"the reconcile worker stopped (exit code "
+                            f"{self.process.poll()}): {self._stderr()}")
+            raise WorkerFailed(self.failure) from None
+        if message[0] != "next":
+            self.failure = f"the reconcile worker failed: {message[1]}"
+            raise WorkerFailed(self.failure)
+        return message[1]
+
+    def give(self, index: int, part: Book | None) -> None:
+        """Have the worker reconcile part `index`: one of its shares (None), or this one."""
+        self._write(("take", index, part))
+        if self.failure:
+            raise WorkerFailed(self.failure)
+
+    def dismiss(self) -> None:
+        """No part is left: the worker exits."""
+        self._write(("stop",), last=True)
+
+    def answers(self, spans: list[tuple[int, int, int]]) -> dict[int, PartFound]:
+        """The answers the worker wrote, by part: one read of its answers file."""
+        if not spans or self._answers is None:
+            return {}
+        data = self._answers.read_bytes()
+        return {n: pickle.loads(data[offset:offset + length]) for n, offset, length in spans}
+
     def _stderr(self) -> str:
         self._errors.seek(0)
         return self._errors.read().decode(errors="replace").strip()[-2000:]
@@ -168,6 +237,9 @@ class Worker:
                     if stream is not None:
                         stream.close()
         self._errors.close()
+        if self._answers is not None:
+            with contextlib.suppress(OSError):
+                self._answers.unlink()
 
 
 @contextlib.contextmanager
@@ -181,16 +253,51 @@ def workers(count: int) -> Iterator[list[Worker]]:
             worker.stop()
 
 
-class PartedRun:
-    """One book reconciled in parts: one here, one per worker.
+# How many parts each process's share of a big book is cut into. The cores of a shared
+# machine come and go: one process may run half as fast as the other for a second or two.
+# Parts small enough that the faster one takes the slower one's last ones leave neither
+# waiting for long; each part costs a little (its own engine run and answer).
+PARTS_PER_PROCESS = 6
 
-    `hand_out` may be given the book before its usage is read (the slowest read, running
-    meanwhile on another connection): the workers then unpickle their parts while it ends,
-    and `result` sends each its usage.
+
+class _Queue:
+    """The parts nobody has taken yet: this process takes them from the front, the workers
+    from the back, so each process starts with its own share and they meet in the middle.
+    `returned` are parts a worker took and never answered."""
+
+    def __init__(self, count: int) -> None:
+        self._lock = threading.Lock()
+        self._low, self._high = 0, count
+        self.returned: list[int] = []
+
+    def front(self) -> int | None:
+        with self._lock:
+            if self._low >= self._high:
+                return None
+            self._low += 1
+            return self._low - 1
+
+    def back(self) -> int | None:
+        with self._lock:
+            if self._low >= self._high:
+                return None
+            self._high -= 1
+            return self._high
+
+
+class PartedRun:
+    """One book reconciled in parts, here and in the workers, as the cores allow.
+
+    The book is cut by customer into PARTS_PER_PROCESS parts per process. This process
+    reconciles parts from the front; each worker is handed, ahead, parts from the back
+    (`hand_out` may be given the book before its usage is read, the slowest read: the
+    workers unpickle their shares meanwhile), and is given one part at a time, by a thread
+    of this process that answers its requests: its own share first, then whatever is left,
+    sent along when it does not hold it. Whichever process runs faster takes more parts,
+    and neither waits long for the other. A worker that fails leaves its parts here.
 
     With `rows`, every part makes the rows of its new findings (those whose keys are not
-    in `stored`, the period's stored findings' hashes by key), this one's while the
-    workers finish theirs (see `part_found`).
+    in `stored`, the period's stored findings' hashes by key; see `part_found`).
     """
 
     def __init__(self, period: BillingPeriod, helpers: list[Worker], *,
@@ -198,15 +305,23 @@ class PartedRun:
         self.period = period
         self.helpers = helpers
         self.parts: list[Book] | None = None
+        self.queue = _Queue(0)
         self.rows = rows
         self.stored = dict(stored or {})
+
+    def _shares(self) -> list[range]:
+        """The parts each worker is handed ahead: consecutive ones from the back."""
+        count = len(self.parts or ())
+        return [range(count - (n + 1) * PARTS_PER_PROCESS, count - n * PARTS_PER_PROCESS)
+                for n in range(len(self.helpers))]
 
     def hand_out(self, book: Book) -> None:
         if not self.helpers or self.parts is not None:
             return
-        self.parts = book.split(len(self.helpers) + 1)
-        for worker, part in zip(self.helpers, self.parts[1:], strict=True):
-            worker.send(self.period, part)
+        self.parts = book.split(PARTS_PER_PROCESS * (len(self.helpers) + 1))
+        self.queue = _Queue(len(self.parts))
+        for worker, share in zip(self.helpers, self._shares(), strict=True):
+            worker.send_shares(self.period, {n: self.parts[n] for n in share})
 
     def result(self, book: Book) -> Found:
         """The whole book's findings, merged from its parts'."""
@@ -214,19 +329,61 @@ class PartedRun:
             return merge_found([self._here(book)])
         self.hand_out(book)
         assert self.parts is not None
+        part_of: dict[Key, int] = {}
+        for n, part in enumerate(self.parts):
+            part_of.update(dict.fromkeys(part.keys(), n))
         for part in self.parts:
-            keys = part.keys()
-            part.usage = {k: v for k, v in book.usage.items() if k in keys}
-        for worker, part in zip(self.helpers, self.parts[1:], strict=True):
-            worker.send_usage(part.usage, rows=self.rows, stored=self.stored)
-        results = [self._here(self.parts[0])]
-        for worker, part in zip(self.helpers, self.parts[1:], strict=True):
-            result = worker.result()
-            if result is None:
-                log.warning("%s; reconciling its part here", worker.failure)
-                result = self._here(part)
-            results.append(result)
-        return merge_found(results)
+            part.usage = {}
+        for key, groups in book.usage.items():
+            n = part_of.get(key)
+            if n is not None:
+                self.parts[n].usage[key] = groups
+        spans: list[list[tuple[int, int, int]]] = [[] for _ in self.helpers]
+        threads = []
+        for worker, share, answered in zip(self.helpers, self._shares(), spans, strict=True):
+            worker.start_taking({n: self.parts[n].usage for n in share}, rows=self.rows,
+                                stored=self.stored)
+            thread = threading.Thread(target=self._serve, args=(worker, set(share), answered),
+                                      daemon=True, name="trueup-reconcile-worker")
+            thread.start()
+            threads.append(thread)
+        found: dict[int, PartFound] = {}
+        while (n := self.queue.front()) is not None:
+            found[n] = self._here(self.parts[n])
+        for thread in threads:
+            thread.join()
+        for worker, answered in zip(self.helpers, spans, strict=True):
+            try:
+                found.update(worker.answers(answered))
+            except Exception:  # noqa: BLE001 - an unreadable answer: those parts again here
+                log.warning("the reconcile worker's answers could not be read; "
+                            "reconciling its parts here", exc_info=True)
+                self.queue.returned += [n for n, _, _ in answered]
+        for n in self.queue.returned:
+            found[n] = self._here(self.parts[n])
+        return merge_found([found[n] for n in sorted(found)])
+
+    def _serve(self, worker: Worker, held: set[int], answered: list[tuple[int, int, int]]
+               ) -> None:
+        """A worker's requests, answered until no part is left or it fails (a thread)."""
+        assert self.parts is not None
+        taken: int | None = None
+        try:
+            while True:
+                span = worker.request()
+                if span is not None:
+                    answered.append(span)
+                    taken = None
+                taken = self.queue.back()
+                if taken is None:
+                    worker.dismiss()
+                    return
+                worker.give(taken, None if taken in held else self.parts[taken])
+        except Exception as exc:  # noqa: BLE001 - whatever it was, its parts are done here
+            worker.failure = worker.failure or f"the reconcile worker failed: {exc!r}"
+            log.warning("%s; reconciling its parts here", worker.failure)
+            if taken is not None:
+                self.queue.returned.append(taken)
 
     def _here(self, part: Book) -> PartFound:
         """A part reconciled in this process, as a worker would answer it."""
@@ -279,16 +436,51 @@ def serve(stdin: Any = None, stdout: Any = None) -> int:
         with contextlib.suppress(OSError):
             os.dup2(2, 1)
     gc.disable()  # a short-lived process of acyclic facts: collection only costs time
+    parts = False
     try:
-        period, book = read_frame(stdin)
-        book.usage, rows, stored = read_frame(stdin)
-        answer: tuple[str, Any] = ("ok", part_found(reconcile_part(period, book), book,
+        period, job, *answers = read_frame(stdin)
+        usage, rows, stored = read_frame(stdin)
+        if answers:  # parts given one at a time (see PartedRun), answered through a file
+            parts = True
+            _take_parts(period, job, answers[0], usage, rows, stored, stdin, stdout)
+            return 0
+        job.usage = usage
+        answer: tuple[str, Any] = ("ok", part_found(reconcile_part(period, job), job,
                                                     rows=rows, stored=stored))
     except BaseException:  # noqa: BLE001 - every failure is reported to the parent
         answer = ("error", traceback.format_exc())
+    if parts:
+        with contextlib.suppress(OSError):
+            write_frame(stdout, answer)
+        return 0
     pickle.dump(answer, stdout, protocol=pickle.HIGHEST_PROTOCOL)
     stdout.flush()
     return 0
+
+
+def _take_parts(period: BillingPeriod, shares: dict[int, Book], path: str,
+                usage: dict[int, dict[Key, list[tuple]]], rows: bool, stored: dict[str, str],
+                stdin: BinaryIO, stdout: BinaryIO) -> None:
+    """Ask for a part, reconcile it, append the answer to the answers file at `path` and
+    say where it lies with the next request, until told to stop."""
+    for n, part in shares.items():
+        part.usage = usage.get(n, {})
+    span: tuple[int, int, int] | None = None
+    with open(path, "ab") as answers:
+        while True:
+            write_frame(stdout, ("next", span))
+            message = read_frame(stdin)
+            if message[0] != "take":
+                return
+            _, n, part = message
+            if part is None:
+                part = shares.pop(n)
+            data = pickle.dumps(part_found(reconcile_part(period, part), part, rows=rows,
+                                           stored=stored), protocol=pickle.HIGHEST_PROTOCOL)
+            offset = answers.tell()
+            answers.write(data)
+            answers.flush()
+            span = (n, offset, len(data))
 
 
 def work() -> NoReturn:

@@ -9,6 +9,7 @@ import pickle
 import shutil
 import subprocess
 import sys
+import time
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
@@ -182,7 +183,109 @@ def test_a_worker_that_dies_leaves_its_part_here(book, monkeypatch, caplog):
         result = reconcile_in_parts(PERIOD, book, helpers)
     assert "the reconcile worker" in helpers[0].failure and "out of memory" in \
         helpers[0].failure
-    assert "reconciling its part here" in caplog.text
+    assert "reconciling its parts here" in caplog.text
+    _same(result, reconcile_part(PERIOD, book))
+
+
+def _worker_running(body: str) -> list[str]:
+    """A worker whose `reconcile_part` first runs `body` (with `calls`, how many parts it
+    has been given so far)."""
+    script = ("import os, time\n"
+              "import app.services.reconcile_worker as w\n"
+              "real, calls = w.reconcile_part, []\n"
+              "def part(period, book):\n"
+              "    calls.append(1)\n"
+              f"    {body}\n"
+              "    return real(period, book)\n"
+              "w.reconcile_part = part\n"
+              "w.work()\n")
+    return [sys.executable, "-P", "-c", script]
+
+
+def _given(monkeypatch) -> list[tuple[int, bool]]:
+    """The parts given to workers: (index, sent along because the worker did not hold it)."""
+    given: list[tuple[int, bool]] = []
+    real = Worker.give
+
+    def give(self, index, part):
+        given.append((index, part is not None))
+        real(self, index, part)
+
+    monkeypatch.setattr(Worker, "give", give)
+    return given
+
+
+def _slow_here(monkeypatch, seconds: float) -> None:
+    real = PartedRun._here
+
+    def slow(self, part):
+        time.sleep(seconds)
+        return real(self, part)
+
+    monkeypatch.setattr(PartedRun, "_here", slow)
+
+
+def test_a_slow_worker_leaves_more_parts_to_this_process(book, monkeypatch):
+    """A worker running slowly (another program took its core, say) takes fewer parts:
+    this process takes the rest of its share, and the result is the same."""
+    monkeypatch.setattr(worker_module, "_command", lambda: _worker_running("time.sleep(2)"))
+    _slow_here(monkeypatch, 0.25)
+    given = _given(monkeypatch)
+    with workers(1) as helpers:
+        result = reconcile_in_parts(PERIOD, book, helpers)
+        assert helpers[0].failure is None
+    share = worker_module.PARTS_PER_PROCESS
+    assert 1 <= len(given) < share and not any(sent for _, sent in given)
+    _same(result, reconcile_part(PERIOD, book))
+
+
+def test_a_fast_worker_takes_parts_of_this_process_share(book, monkeypatch):
+    """This process running slowly: the worker, done with its own share, is sent parts of
+    this one's, and the result is the same."""
+    _slow_here(monkeypatch, 0.5)
+    given = _given(monkeypatch)
+    with workers(1) as helpers:
+        result = reconcile_in_parts(PERIOD, book, helpers)
+        assert helpers[0].failure is None
+    share = worker_module.PARTS_PER_PROCESS
+    assert len(given) > share and sum(sent for _, sent in given) == len(given) - share
+    _same(result, reconcile_part(PERIOD, book))
+
+
+def test_a_part_taken_for_a_worker_that_could_not_be_given_it_is_done_here(book, monkeypatch):
+    """Whatever goes wrong while a part is being given to a worker, that part is not lost."""
+    def broken(self, index, part):
+        raise RuntimeError("pipe trouble")
+
+    monkeypatch.setattr(Worker, "give", broken)
+    _slow_here(monkeypatch, 0.25)  # the worker asks before every part is taken here
+    with workers(1) as helpers:
+        result = reconcile_in_parts(PERIOD, book, helpers)
+        assert "pipe trouble" in helpers[0].failure
+    _same(result, reconcile_part(PERIOD, book))
+
+
+def test_a_workers_answers_file_goes_with_it(book):
+    with workers(1) as helpers:
+        reconcile_in_parts(PERIOD, book, helpers)
+        answers = helpers[0]._answers
+        assert answers is not None and answers.exists()
+    assert not answers.exists()
+
+
+@pytest.mark.parametrize("body, said", [
+    ("os._exit(3) if len(calls) == 2 else None", "exit code 3"),
+    ("1 / 0 if len(calls) == 2 else None", "ZeroDivisionError")])
+def test_a_worker_failing_midway_leaves_the_rest_here(book, monkeypatch, caplog, body, said):
+    """The part a worker was reconciling when it died, or failed, is reconciled here with
+    every part nobody took: nothing is lost, nothing counted twice."""
+    monkeypatch.setattr(worker_module, "_command", lambda: _worker_running(body))
+    _slow_here(monkeypatch, 0.25)  # the worker asks for a second part before all are taken
+    given = _given(monkeypatch)
+    with caplog.at_level(logging.WARNING), workers(1) as helpers:
+        result = reconcile_in_parts(PERIOD, book, helpers)
+    assert said in helpers[0].failure and "reconciling its parts here" in caplog.text
+    assert len(given) == 2
     _same(result, reconcile_part(PERIOD, book))
 
 
