@@ -190,6 +190,15 @@ def test_usage_like_sums_are_proven_exact(texts):
         assert charges.exact_sum(*row) == exact
 
 
+def _read_again(monkeypatch) -> list:
+    """The keys of the groups read again as their lines' texts (filled as they are)."""
+    again: list = []
+    groups = charges._usage_groups
+    monkeypatch.setattr(charges, "_usage_groups", lambda *a, **k: again.append(
+        k.get("exact_texts")) or groups(*a, **k))
+    return again
+
+
 @pytest.mark.parametrize("background", [True, False])
 def test_a_credit_line_makes_the_group_read_again_as_texts(ws, monkeypatch, background):
     """A group holding a negative line: its float sum cannot be proven exact, so that group
@@ -197,10 +206,7 @@ def test_a_credit_line_makes_the_group_read_again_as_texts(ws, monkeypatch, back
     with ws.begin() as s:
         s.add_all([_usage_line(1, "c1", 1, "12.10", subscription="s4"),
                    _usage_line(1, "c2", 2, "-0.300", subscription="s4")])
-    again = []
-    groups = charges._usage_groups
-    monkeypatch.setattr(charges, "_usage_groups", lambda *a, **k: again.append(
-        k.get("exact_texts")) or groups(*a, **k))
+    again = _read_again(monkeypatch)
     read, _ = _groups(ws, background)
     assert [key for key in again if key] == [(1, "s4")]
     [charge] = usage_charges(read[(1, "s4")], "USD")
@@ -218,10 +224,7 @@ def test_a_line_written_without_its_places_is_added_up_in_decimal(ws, monkeypatc
                    _usage_line(1, "n2", 2, "0.005", subscription="s5")])
         s.execute(update(m.ChargeLine).where(m.ChargeLine.line_key == "n2")
                   .values(amount_places=None))
-    again = []
-    groups = charges._usage_groups
-    monkeypatch.setattr(charges, "_usage_groups", lambda *a, **k: again.append(
-        k.get("exact_texts")) or groups(*a, **k))
+    again = _read_again(monkeypatch)
     read, _ = _groups(ws, background)
     assert [key for key in again if key] == [(1, "s5")]
     [charge] = usage_charges(read[(1, "s5")], "USD")

@@ -225,31 +225,33 @@ def _slow_here(monkeypatch, seconds: float) -> None:
     monkeypatch.setattr(PartedRun, "_here", slow)
 
 
+def _given_in_a_run(book, monkeypatch) -> list[tuple[int, bool]]:
+    """The parts given to one worker in a run, which must give the whole book's result."""
+    given = _given(monkeypatch)
+    with workers(1) as helpers:
+        result = reconcile_in_parts(PERIOD, book, helpers)
+        assert helpers[0].failure is None
+    _same(result, reconcile_part(PERIOD, book))
+    return given
+
+
 def test_a_slow_worker_leaves_more_parts_to_this_process(book, monkeypatch):
     """A worker running slowly (another program took its core, say) takes fewer parts:
     this process takes the rest of its share, and the result is the same."""
     monkeypatch.setattr(worker_module, "_command", lambda: _worker_running("time.sleep(2)"))
     _slow_here(monkeypatch, 0.25)
-    given = _given(monkeypatch)
-    with workers(1) as helpers:
-        result = reconcile_in_parts(PERIOD, book, helpers)
-        assert helpers[0].failure is None
-    share = worker_module.PARTS_PER_PROCESS
-    assert 1 <= len(given) < share and not any(sent for _, sent in given)
-    _same(result, reconcile_part(PERIOD, book))
+    given = _given_in_a_run(book, monkeypatch)
+    assert 1 <= len(given) < worker_module.PARTS_PER_PROCESS
+    assert not any(sent for _, sent in given)
 
 
 def test_a_fast_worker_takes_parts_of_this_process_share(book, monkeypatch):
     """This process running slowly: the worker, done with its own share, is sent parts of
     this one's, and the result is the same."""
     _slow_here(monkeypatch, 0.5)
-    given = _given(monkeypatch)
-    with workers(1) as helpers:
-        result = reconcile_in_parts(PERIOD, book, helpers)
-        assert helpers[0].failure is None
+    given = _given_in_a_run(book, monkeypatch)
     share = worker_module.PARTS_PER_PROCESS
     assert len(given) > share and sum(sent for _, sent in given) == len(given) - share
-    _same(result, reconcile_part(PERIOD, book))
 
 
 def test_a_part_taken_for_a_worker_that_could_not_be_given_it_is_done_here(book, monkeypatch):
