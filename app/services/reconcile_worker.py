@@ -97,7 +97,6 @@ class WorkerFailed(Exception):
     """A worker that stopped answering: its parts are reconciled here."""
 
 
-
 class Worker:
     """One worker process, started at once: given one part and answering once, or given
     parts one at a time by a PartedRun.
