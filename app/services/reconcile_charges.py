@@ -31,7 +31,7 @@ from __future__ import annotations
 import math
 import threading
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -187,11 +187,12 @@ def _not_superseded():  # noqa: ANN202
 
 
 def _usage_groups(conn: Connection, period: BillingPeriod, low: Key | None = None,
-                  high: Key | None = None, *, exact_texts: Key | None = None) -> Select:
+                  high: Key | None = None, *, exact_texts: Sequence[Key] | None = None
+                  ) -> Select:
     """Grouped by the index's own order (connection, subscription): no sort. `low` and
     `high` bound the (connection, subscription) keys read: low <= key < high.
-    `exact_texts` reads one key's group with its quantities and amounts as decimal texts
-    (see exact_sum), instead of their sums."""
+    `exact_texts` reads these keys' groups (of one connection) with their quantities and
+    amounts as decimal texts (see exact_sum), instead of their sums."""
     c = LINES.c
     key = tuple_(c.connection_id, c.subscription_external_id)
     bounds = [key >= tuple_(*map(literal, low))] if low else []
@@ -205,8 +206,11 @@ def _usage_groups(conn: Connection, period: BillingPeriod, low: Key | None = Non
                    c.charge_start <= end]
     else:  # every line of the key touching the period
         sums = [_concat(conn, c.quantity), _concat(conn, amount)]
-        bounds += [_in_period(conn, period), c.connection_id == exact_texts[0],
-                   c.subscription_external_id == exact_texts[1]]
+        connections = {connection_id for connection_id, _ in exact_texts}
+        if len(connections) != 1:
+            raise ValueError("groups are read again one connection at a time")
+        bounds += [_in_period(conn, period), c.connection_id == connections.pop(),
+                   c.subscription_external_id.in_([sub for _, sub in exact_texts])]
     return (select(c.connection_id, c.subscription_external_id, func.min(c.currency),
                    func.max(c.currency), func.min(c.charge_type), func.min(c.invoice_number),
                    func.max(c.invoice_number), func.min(c.charge_start),
@@ -290,6 +294,7 @@ def _unpacked(text: str | None) -> list[tuple] | None:
 
 # A group to be read again whole: its quantities and amounts None (see UsageRead.groups).
 READ_AGAIN = (None,) * 9
+READ_AGAIN_AT_ONCE = 500  # keys per query
 
 
 def _grouped(rows: Iterable[tuple]) -> list[tuple[Key, tuple | None]]:
@@ -425,6 +430,21 @@ class UsageRead:
             finally:
                 go.set()
 
+    def _read_again(self, conn: Connection, keys: list[Key]
+                    ) -> Iterator[tuple[Key, tuple | None]]:
+        """The keys' groups read whole, their lines' texts joined (None for a key whose lines
+        come in two currencies): a few queries for them all, not one each. A month of
+        Partner Center daily usage has 15-place amounts, whose float sums cannot be proven
+        exact: every one of its groups comes this way."""
+        by_connection: dict[int, list[Key]] = defaultdict(list)
+        for key in keys:
+            by_connection[key[0]].append(key)
+        for same in by_connection.values():  # searched by connection and subscription
+            for start in range(0, len(same), READ_AGAIN_AT_ONCE):
+                chunk = same[start:start + READ_AGAIN_AT_ONCE]
+                yield from _grouped(list(raw_rows(conn, _usage_groups(
+                    conn, self.period, exact_texts=chunk))))
+
     @property
     def same_snapshot(self) -> bool:
         """Every background read saw the caller's snapshot (known once `groups` ran)."""
@@ -446,19 +466,17 @@ class UsageRead:
         spanning = _spanning(conn, self.period)
         rows = [(key, group) for key, group in rows if key not in spanning]
         rows += [(key, READ_AGAIN) for key in sorted(spanning)]
+        again = dict(self._read_again(conn, [key for key, group in rows
+                                             if group is not None and group[-1] is None]))
         out: dict[Key, list[tuple]] = defaultdict(list)
         for key, group in rows:
+            if group is not None and group[-1] is None:  # a sum not proven exact, or a line
+                # from before the period: the key's lines whole, their texts added up
+                if key not in again:
+                    continue
+                group = again[key]
             if group is None:
                 out[key] += list(raw_rows(conn, _by_currency(conn, self.period, key)))
-            elif group[-1] is None:  # a sum not proven exact, or a line from before the
-                # period: read the key's lines whole, and add up their texts
-                for again_key, again in _grouped(list(raw_rows(conn, _usage_groups(
-                        conn, self.period, exact_texts=key)))):
-                    if again is None:  # two currencies
-                        out[again_key] += list(raw_rows(conn, _by_currency(
-                            conn, self.period, again_key)))
-                    else:
-                        out[again_key].append(again)
             else:
                 out[key].append(group)
         return out

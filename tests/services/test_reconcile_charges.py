@@ -190,12 +190,21 @@ def test_usage_like_sums_are_proven_exact(texts):
         assert charges.exact_sum(*row) == exact
 
 
-def _read_again(monkeypatch) -> list:
-    """The keys of the groups read again as their lines' texts (filled as they are)."""
+def _read_again(monkeypatch, queries: list | None = None) -> list:
+    """The keys of the groups read again as their lines' texts (filled as they are), and
+    in `queries` the keys of each query that read them."""
     again: list = []
     groups = charges._usage_groups
-    monkeypatch.setattr(charges, "_usage_groups", lambda *a, **k: again.append(
-        k.get("exact_texts")) or groups(*a, **k))
+
+    def read(*args, **kwargs):
+        keys = kwargs.get("exact_texts")
+        if keys:
+            again.extend(keys)
+            if queries is not None:
+                queries.append(list(keys))
+        return groups(*args, **kwargs)
+
+    monkeypatch.setattr(charges, "_usage_groups", read)
     return again
 
 
@@ -208,7 +217,7 @@ def test_a_credit_line_makes_the_group_read_again_as_texts(ws, monkeypatch, back
                    _usage_line(1, "c2", 2, "-0.300", subscription="s4")])
     again = _read_again(monkeypatch)
     read, _ = _groups(ws, background)
-    assert [key for key in again if key] == [(1, "s4")]
+    assert again == [(1, "s4")]
     [charge] = usage_charges(read[(1, "s4")], "USD")
     assert (charge.quantity, str(charge.amount)) == (Decimal("3.0"), "11.800")
     [x] = usage_charges(read[(1, "s2")], "USD")  # proven exact from its float sum
@@ -226,9 +235,33 @@ def test_a_line_written_without_its_places_is_added_up_in_decimal(ws, monkeypatc
                   .values(amount_places=None))
     again = _read_again(monkeypatch)
     read, _ = _groups(ws, background)
-    assert [key for key in again if key] == [(1, "s5")]
+    assert again == [(1, "s5")]
     [charge] = usage_charges(read[(1, "s5")], "USD")
     assert str(charge.amount) == "12.105"
+
+
+def test_groups_read_again_are_read_together(ws, monkeypatch):
+    """A month of Partner Center daily usage has 15-place amounts: no float sum of it can
+    be proven exact, so every group is read again, a few hundred to a query, not one by
+    one; each still adds up exactly."""
+    monkeypatch.setattr(charges, "READ_AGAIN_AT_ONCE", 2)
+    subs = [f"p{n}" for n in range(5)]
+    with ws.begin() as s:
+        s.add_all([_usage_line(1, f"{sub}-{day}", day, "0.486031696515249", subscription=sub)
+                   for sub in subs for day in (1, 2)])
+    queries: list = []
+    again = _read_again(monkeypatch, queries)
+    read, _ = _groups(ws, True)
+    assert sorted(again) == [(1, sub) for sub in subs]
+    assert sorted(map(len, queries)) == [1, 2, 2]
+    for sub in subs:
+        [charge] = usage_charges(read[(1, sub)], "USD")
+        assert str(charge.amount) == "0.972063393030498"
+
+
+def test_groups_are_read_again_one_connection_at_a_time(ws):
+    with ws.begin() as s, pytest.raises(ValueError, match="one connection at a time"):
+        charges._usage_groups(s.connection(), MARCH, exact_texts=[(1, "a"), (2, "b")])
 
 
 def test_places_follow_an_amount_however_it_is_updated(ws):
