@@ -204,7 +204,7 @@ def _usage_groups(conn: Connection, period: BillingPeriod, low: Key | None = Non
                 *_summed(conn, amount, c.amount_places)]
         bounds += [c.subscription_external_id.is_not(None), c.charge_start >= start,
                    c.charge_start <= end]
-    else:  # every line of the key touching the period
+    else:  # every line of the keys touching the period
         sums = [_concat(conn, c.quantity), _concat(conn, amount)]
         connections = {connection_id for connection_id, _ in exact_texts}
         if len(connections) != 1:
