@@ -29,7 +29,7 @@ def _rows(session: Session, query) -> list[Any]:  # noqa: ANN001
     return list(session.execute(query))
 
 
-def _plain(session: Session, query) -> Iterator[tuple]:  # noqa: ANN001
+def _raw(session: Session, query) -> Iterator[tuple]:  # noqa: ANN001
     """Rows of ids and text, as the database gives them: no per-row ORM work (a mapping per
     subscription is tens of thousands of rows)."""
     return raw_rows(session.connection(), query)
@@ -83,27 +83,27 @@ def read_book(session: Session, period: BillingPeriod,
     book.rules = [PolicyRule(r.scope, r.scope_ref, r.key, r.value)
                   for r in session.scalars(select(m.PolicyRule))]
     book.kinds = {c.id: c.kind for c in session.scalars(select(m.Connection))}
-    book.companies = {row[0]: Company(*row) for row in _plain(session, select(
+    book.companies = {row[0]: Company(*row) for row in _raw(session, select(
         m.PsaCompany.id, m.PsaCompany.external_id, m.PsaCompany.name,
         m.PsaCompany.connection_id))}
-    book.customer_map = dict(_plain(session, select(m.CustomerMapping.vendor_customer_id,
-                                                    m.CustomerMapping.psa_company_id)))
+    book.customer_map = dict(_raw(session, select(m.CustomerMapping.vendor_customer_id,
+                                                  m.CustomerMapping.psa_company_id)))
     sub_lines: dict[int, list[int]] = defaultdict(list)
-    for sub_id, line_id in _plain(session, select(m.SubscriptionMapping.vendor_subscription_id,
-                                                  m.SubscriptionMapping.psa_billing_line_id)):
+    for sub_id, line_id in _raw(session, select(m.SubscriptionMapping.vendor_subscription_id,
+                                                m.SubscriptionMapping.psa_billing_line_id)):
         sub_lines[sub_id].append(line_id)
     book.sub_lines = dict(sub_lines)
     book.pending = set(session.scalars(select(m.MappingSuggestion.vendor_ref).where(
         m.MappingSuggestion.kind == "subscription", m.MappingSuggestion.status == "pending")))
     book.products = {(connection_id, sku): product_id for product_id, connection_id, sku in
-                     _plain(session, select(m.VendorProduct.id, m.VendorProduct.connection_id,
-                                            m.VendorProduct.sku))}
+                     _raw(session, select(m.VendorProduct.id, m.VendorProduct.connection_id,
+                                          m.VendorProduct.sku))}
     psa_products = {row[0]: PsaProduct(*row) for row in _rows(session, select(
         m.PsaProduct.id, m.PsaProduct.external_id, m.PsaProduct.price))}
-    book.product_map = {vp: psa_products[pp] for vp, pp in _plain(session, select(
+    book.product_map = {vp: psa_products[pp] for vp, pp in _raw(session, select(
         m.ProductMapping.vendor_product_id, m.ProductMapping.psa_product_id))}
-    agreements = dict(_plain(session, select(m.PsaAgreement.id, m.PsaAgreement.external_id)))
-    book.motion_map = {(c, motion): agreements[a] for c, motion, a in _plain(session, select(
+    agreements = dict(_raw(session, select(m.PsaAgreement.id, m.PsaAgreement.external_id)))
+    book.motion_map = {(c, motion): agreements[a] for c, motion, a in _raw(session, select(
         m.AgreementMapping.psa_company_id, m.AgreementMapping.motion,
         m.AgreementMapping.psa_agreement_id))}
     book.overrides = {(c, sku): price for c, sku, price in _rows(session, select(

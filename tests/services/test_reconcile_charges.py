@@ -4,7 +4,6 @@ and never a snapshot other than the caller's."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -148,13 +147,12 @@ decimal_texts = st.lists(
     min_size=1, max_size=400)
 
 
-def _sqlite_sums(texts: list[str], places: Callable[[str], int | None] = stored_places
-                 ) -> tuple[tuple, tuple]:
+def _sqlite_sums(texts: list[str]) -> tuple[tuple, tuple]:
     """What the usage read gets for these texts, each line with its places as a writer
     gives them: SQLite's row, and its packed (text) form."""
     db = sqlite3.connect(":memory:")
     db.execute("CREATE TABLE t (v TEXT, p INTEGER)")
-    db.executemany("INSERT INTO t VALUES (?, ?)", [(t, places(t)) for t in texts])
+    db.executemany("INSERT INTO t VALUES (?, ?)", [(t, stored_places(t)) for t in texts])
     engine = create_engine("sqlite://")
     with engine.connect() as conn:
         sums = charges._summed(conn, column("v"), column("p"))
