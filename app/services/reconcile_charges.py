@@ -17,8 +17,9 @@ decimals any line has, and that no line is negative, both from what each line ke
 its numbers are written (ChargeLine.quantity_places and amount_places). A float sum of n
 non-negative values is off by less than about n units in the last place, far below the
 group's last decimal; rounded there it *is* the exact sum. A group where the proof fails (a
-credit line, a line written without its places) is read again as its lines' decimal texts
-and added up in Decimal (`decimal_sum`). PostgreSQL sums NUMERIC exactly.
+credit line, Partner Center's 15-place amounts, a line written without its places) is read
+again as its lines' decimal texts, by the background read itself, and added up in Decimal
+(`decimal_sum`). PostgreSQL sums NUMERIC exactly.
 
 The usage GROUP BY is the biggest single read of a reconciliation. `UsageRead` runs it on a
 second SQLite connection in a background thread, on the same snapshot, while the caller loads
@@ -31,7 +32,7 @@ from __future__ import annotations
 import math
 import threading
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -58,6 +59,9 @@ from app.domain.periods import BillingPeriod
 from app.models.types import NEGATIVE_PLACES
 from app.services.reconcile_book import SEPARATOR, Key
 
+# What the statements below are built for: a connection, or the engine (for its dialect).
+Bind = Connection | Engine
+
 # Untyped columns: values arrive as the database stores them (text dates, decimal text).
 LINES = table("charge_lines", *(column(name) for name in (
     "id", "connection_id", "subscription_external_id", "line_key", "charge_type",
@@ -73,7 +77,7 @@ def raw_rows(conn: Connection, query: Select) -> Iterator[tuple]:
         result.close()
 
 
-def _bounds(conn: Connection, period: BillingPeriod) -> tuple[Any, Any]:
+def _bounds(conn: Bind, period: BillingPeriod) -> tuple[Any, Any]:
     """The period's first and last day as the driver takes them. The columns are untyped,
     so values reach the driver as they are: SQLite stores dates as ISO text, PostgreSQL
     wants dates."""
@@ -82,7 +86,7 @@ def _bounds(conn: Connection, period: BillingPeriod) -> tuple[Any, Any]:
     return period.start, period.end
 
 
-def _in_period(conn: Connection, period: BillingPeriod):  # noqa: ANN202
+def _in_period(conn: Bind, period: BillingPeriod):  # noqa: ANN202
     """Lines touching the period."""
     start, end = _bounds(conn, period)
     return and_(LINES.c.subscription_external_id.is_not(None),
@@ -90,13 +94,13 @@ def _in_period(conn: Connection, period: BillingPeriod):  # noqa: ANN202
                 or_(LINES.c.charge_end >= start, LINES.c.charge_end.is_(None)))
 
 
-def _concat(conn: Connection, value: Any) -> Any:
+def _concat(conn: Bind, value: Any) -> Any:
     if conn.dialect.name == "postgresql":
         return func.string_agg(value, SEPARATOR)
     return func.group_concat(value, SEPARATOR)
 
 
-def _summed(conn: Connection, value: Any, places: Any) -> list[Any]:
+def _summed(conn: Bind, value: Any, places: Any) -> list[Any]:
     """A group's sum of decimal texts, with what `exact_sum` needs to prove it exact: the
     most of their `places` (see stored_places), a line without them counted as unproven."""
     if conn.dialect.name == "postgresql":
@@ -186,19 +190,19 @@ def _not_superseded():  # noqa: ANN202
     return not_(and_(unbilled, twin))
 
 
-def _usage_groups(conn: Connection, period: BillingPeriod, low: Key | None = None,
-                  high: Key | None = None, *, exact_texts: Sequence[Key] | None = None
+def _usage_groups(conn: Bind, period: BillingPeriod, low: Key | None = None,
+                  high: Key | None = None, *, again: Sequence[Key] | None = None
                   ) -> Select:
     """Grouped by the index's own order (connection, subscription): no sort. `low` and
     `high` bound the (connection, subscription) keys read: low <= key < high.
-    `exact_texts` reads these keys' groups (of one connection) with their quantities and
-    amounts as decimal texts (see exact_sum), instead of their sums."""
+    `again` reads these keys' groups (of one connection) whole, with their quantities and
+    amounts as their lines' decimal texts (see exact_sum), instead of their sums."""
     c = LINES.c
     key = tuple_(c.connection_id, c.subscription_external_id)
     bounds = [key >= tuple_(*map(literal, low))] if low else []
     bounds += [key < tuple_(*map(literal, high))] if high else []
     amount = func.coalesce(c.total, c.subtotal)
-    if exact_texts is None:  # the lines starting in the period (see _spanning)
+    if again is None:  # the lines starting in the period (see _spanning)
         start, end = _bounds(conn, period)
         sums = [*_summed(conn, c.quantity, c.quantity_places),
                 *_summed(conn, amount, c.amount_places)]
@@ -206,11 +210,11 @@ def _usage_groups(conn: Connection, period: BillingPeriod, low: Key | None = Non
                    c.charge_start <= end]
     else:  # every line of the keys touching the period
         sums = [_concat(conn, c.quantity), _concat(conn, amount)]
-        connections = {connection_id for connection_id, _ in exact_texts}
+        connections = {connection_id for connection_id, _ in again}
         if len(connections) != 1:
             raise ValueError("groups are read again one connection at a time")
         bounds += [_in_period(conn, period), c.connection_id == connections.pop(),
-                   c.subscription_external_id.in_([sub for _, sub in exact_texts])]
+                   c.subscription_external_id.in_([sub for _, sub in again])]
     return (select(c.connection_id, c.subscription_external_id, func.min(c.currency),
                    func.max(c.currency), func.min(c.charge_type), func.min(c.invoice_number),
                    func.max(c.invoice_number), func.min(c.charge_start),
@@ -248,7 +252,7 @@ def _spanning(conn: Connection, period: BillingPeriod) -> set[Key]:
     return keys
 
 
-def _by_currency(conn: Connection, period: BillingPeriod, key: Key) -> Select:
+def _by_currency(conn: Bind, period: BillingPeriod, key: Key) -> Select:
     """A subscription whose usage comes in several currencies (never seen in practice) is
     grouped again by currency, because amounts in two currencies are never added."""
     c = LINES.c
@@ -268,7 +272,7 @@ RECORD, UNIT, NULL = "\x1e", "\x1f", "\x1d"
 GROUP_FIELDS = 15
 
 
-def _packed(conn: Connection, period: BillingPeriod, low: Key | None = None,
+def _packed(conn: Bind, period: BillingPeriod, low: Key | None = None,
             high: Key | None = None) -> Select:
     groups = _usage_groups(conn, period, low, high).subquery()
     fields = [func.coalesce(cast(c, Text), NULL) for c in groups.c]
@@ -299,9 +303,9 @@ READ_AGAIN_AT_ONCE = 500  # keys per query
 
 def _grouped(rows: Iterable[tuple]) -> list[tuple[Key, tuple | None]]:
     """Usage groups per subscription, their quantities and amounts as exact decimal texts
-    (see exact_sum). A group whose lines come in two currencies is returned as None, to be
-    split by currency; one whose sums are not proven exact with quantities and amounts
-    None, to be read again as its lines' texts."""
+    (see exact_sum) or, read again, their lines' texts joined. A group whose lines come in
+    two currencies is returned as None, to be split by currency; one whose sums are not
+    proven exact with quantities and amounts None, to be read again."""
     out: list[tuple[Key, tuple | None]] = []
     for (connection_id, subscription, currency, other_currency, charge_type, invoice,
          last_invoice, start, end, first_key, lines, *sums) in rows:
@@ -310,7 +314,7 @@ def _grouped(rows: Iterable[tuple]) -> list[tuple[Key, tuple | None]]:
             continue
         if invoice != last_invoice:
             invoice = f"{invoice}..{last_invoice}"
-        if len(sums) == 2:  # the lines' texts, joined
+        if len(sums) == 2:  # read again: the lines' texts, joined
             quantities, amounts = sums
         else:
             quantities = exact_sum(*sums[:2], lines)
@@ -321,6 +325,31 @@ def _grouped(rows: Iterable[tuple]) -> list[tuple[Key, tuple | None]]:
             charge_type, invoice, currency, start, end, first_key, lines, quantities,
             amounts)))
     return out
+
+
+def _unproven(group: tuple | None) -> bool:
+    return group is not None and group[-1] is None
+
+
+def _read_again(rows: list[tuple[Key, tuple | None]],
+                read: Callable[[list[Key]], Iterable[tuple]]) -> list[tuple[Key, tuple | None]]:
+    """The groups, each one not proven exact (or READ_AGAIN) replaced by its key's lines
+    read whole as their decimal texts (`_usage_groups` with `again`, run by `read`):
+    a few queries for them all, one connection and READ_AGAIN_AT_ONCE keys at a time, not
+    one each. A month of Partner Center daily usage has 15-place amounts, whose float sums
+    cannot be proven exact: every one of its groups comes this way."""
+    by_connection: dict[int, list[Key]] = defaultdict(list)
+    for key, group in rows:
+        if _unproven(group):
+            by_connection[key[0]].append(key)
+    if not by_connection:
+        return rows
+    again: dict[Key, tuple | None] = {}
+    for keys in by_connection.values():  # searched by connection and subscription
+        for start in range(0, len(keys), READ_AGAIN_AT_ONCE):
+            again.update(_grouped(read(keys[start:start + READ_AGAIN_AT_ONCE])))
+    return [(key, again.get(key, group) if _unproven(group) else group)
+            for key, group in rows]
 
 
 def _ranges(bind: Engine) -> list[tuple[Key | None, Key | None]]:
@@ -377,7 +406,8 @@ class _RangeRead:
                 rows = _unpacked(cursor.execute(*packed).fetchone()[0])
                 if rows is None:
                     rows = cursor.execute(*plain).fetchall()
-                self.rows = _grouped(rows)
+                self.rows = _read_again(_grouped(rows), lambda keys: cursor.execute(
+                    *_statement(_usage_groups(bind, period, again=keys), bind)).fetchall())
         except BaseException as exc:  # noqa: BLE001 - read again on the caller's connection
             self.error = exc
         finally:
@@ -385,9 +415,9 @@ class _RangeRead:
             raw.close()
 
 
-def _statement(query: Select, conn: Connection) -> tuple[str, tuple]:
+def _statement(query: Select, conn: Bind) -> tuple[str, tuple]:
     """SQL text and positional parameters for the raw DBAPI cursor."""
-    compiled = query.compile(conn)
+    compiled = query.compile(conn, compile_kwargs={"render_postcompile": True})
     return str(compiled), tuple(compiled.params[name] for name in compiled.positiontup or ())
 
 
@@ -430,21 +460,6 @@ class UsageRead:
             finally:
                 go.set()
 
-    def _read_again(self, conn: Connection, keys: list[Key]
-                    ) -> Iterator[tuple[Key, tuple | None]]:
-        """The keys' groups read whole, their lines' texts joined (None for a key whose lines
-        come in two currencies): a few queries for them all, not one each. A month of
-        Partner Center daily usage has 15-place amounts, whose float sums cannot be proven
-        exact: every one of its groups comes this way."""
-        by_connection: dict[int, list[Key]] = defaultdict(list)
-        for key in keys:
-            by_connection[key[0]].append(key)
-        for same in by_connection.values():  # searched by connection and subscription
-            for start in range(0, len(same), READ_AGAIN_AT_ONCE):
-                chunk = same[start:start + READ_AGAIN_AT_ONCE]
-                yield from _grouped(list(raw_rows(conn, _usage_groups(
-                    conn, self.period, exact_texts=chunk))))
-
     @property
     def same_snapshot(self) -> bool:
         """Every background read saw the caller's snapshot (known once `groups` ran)."""
@@ -466,15 +481,12 @@ class UsageRead:
         spanning = _spanning(conn, self.period)
         rows = [(key, group) for key, group in rows if key not in spanning]
         rows += [(key, READ_AGAIN) for key in sorted(spanning)]
-        again = dict(self._read_again(conn, [key for key, group in rows
-                                             if group is not None and group[-1] is None]))
+        rows = _read_again(rows, lambda keys: raw_rows(conn, _usage_groups(
+            conn, self.period, again=keys)))
         out: dict[Key, list[tuple]] = defaultdict(list)
         for key, group in rows:
-            if group is not None and group[-1] is None:  # a sum not proven exact, or a line
-                # from before the period: the key's lines whole, their texts added up
-                if key not in again:
-                    continue
-                group = again[key]
+            if _unproven(group):  # not in the period after all (read whole: no lines)
+                continue
             if group is None:
                 out[key] += list(raw_rows(conn, _by_currency(conn, self.period, key)))
             else:

@@ -189,13 +189,13 @@ def test_usage_like_sums_are_proven_exact(texts):
 
 
 def _read_again(monkeypatch, queries: list | None = None) -> list:
-    """The keys of the groups read again as their lines' texts (filled as they are), and
-    in `queries` the keys of each query that read them."""
+    """The keys of the groups read again (filled as they are), and in `queries` the keys of
+    each query that read them."""
     again: list = []
     groups = charges._usage_groups
 
     def read(*args, **kwargs):
-        keys = kwargs.get("exact_texts")
+        keys = kwargs.get("again")
         if keys:
             again.extend(keys)
             if queries is not None:
@@ -209,13 +209,17 @@ def _read_again(monkeypatch, queries: list | None = None) -> list:
 @pytest.mark.parametrize("background", [True, False])
 def test_a_credit_line_makes_the_group_read_again_as_texts(ws, monkeypatch, background):
     """A group holding a negative line: its float sum cannot be proven exact, so that group
-    alone is read again as its lines' texts, and added up in Decimal."""
+    alone is read again (once, by the background read when there is one) as its lines'
+    texts, and added up in Decimal."""
     with ws.begin() as s:
         s.add_all([_usage_line(1, "c1", 1, "12.10", subscription="s4"),
                    _usage_line(1, "c2", 2, "-0.300", subscription="s4")])
     again = _read_again(monkeypatch)
-    read, _ = _groups(ws, background)
+    read, usage = _groups(ws, background)
     assert again == [(1, "s4")]
+    if background:  # read again there, not here after a failed background read
+        assert usage._threads and not any(t.error for t in usage._threads)
+        assert usage.same_snapshot
     [charge] = usage_charges(read[(1, "s4")], "USD")
     assert (charge.quantity, str(charge.amount)) == (Decimal("3.0"), "11.800")
     [x] = usage_charges(read[(1, "s2")], "USD")  # proven exact from its float sum
@@ -259,7 +263,7 @@ def test_groups_read_again_are_read_together(ws, monkeypatch):
 
 def test_groups_are_read_again_one_connection_at_a_time(ws):
     with ws.begin() as s, pytest.raises(ValueError, match="one connection at a time"):
-        charges._usage_groups(s.connection(), MARCH, exact_texts=[(1, "a"), (2, "b")])
+        charges._usage_groups(s.connection(), MARCH, again=[(1, "a"), (2, "b")])
 
 
 def test_places_follow_an_amount_however_it_is_updated(ws):
