@@ -190,24 +190,36 @@ def _not_superseded():  # noqa: ANN202
     return not_(and_(unbilled, twin))
 
 
-def _usage_groups(conn: Bind, period: BillingPeriod, low: Key | None = None,
-                  high: Key | None = None, *, again: Sequence[Key] | None = None
-                  ) -> Select:
-    """Grouped by the index's own order (connection, subscription): no sort. `low` and
-    `high` bound the (connection, subscription) keys read: low <= key < high.
-    `again` reads these keys' groups (of one connection) whole, with their quantities and
-    amounts as their lines' decimal texts (see exact_sum), instead of their sums."""
+def _starting_in(conn: Bind, period: BillingPeriod) -> list[Any]:
+    start, end = _bounds(conn, period)
     c = LINES.c
-    key = tuple_(c.connection_id, c.subscription_external_id)
+    return [c.subscription_external_id.is_not(None), c.charge_start >= start,
+            c.charge_start <= end]
+
+
+def _key_range(low: Key | None, high: Key | None) -> list[Any]:
+    """low <= (connection, subscription) < high."""
+    key = tuple_(LINES.c.connection_id, LINES.c.subscription_external_id)
     bounds = [key >= tuple_(*map(literal, low))] if low else []
-    bounds += [key < tuple_(*map(literal, high))] if high else []
+    return bounds + ([key < tuple_(*map(literal, high))] if high else [])
+
+
+def _usage_groups(conn: Bind, period: BillingPeriod, low: Key | None = None,
+                  high: Key | None = None, *, again: Sequence[Key] | None = None,
+                  texts: bool = False) -> Select:
+    """Grouped by the index's own order (connection, subscription): no sort. `low` and
+    `high` bound the (connection, subscription) keys read: low <= key < high. With
+    `texts`, quantities and amounts come as their lines' decimal texts (see exact_sum)
+    instead of their sums. `again` reads these keys' groups (of one connection) whole, as
+    texts."""
+    c = LINES.c
+    bounds = _key_range(low, high)
     amount = func.coalesce(c.total, c.subtotal)
     if again is None:  # the lines starting in the period (see _spanning)
-        start, end = _bounds(conn, period)
-        sums = [*_summed(conn, c.quantity, c.quantity_places),
-                *_summed(conn, amount, c.amount_places)]
-        bounds += [c.subscription_external_id.is_not(None), c.charge_start >= start,
-                   c.charge_start <= end]
+        sums = [_concat(conn, c.quantity), _concat(conn, amount)] if texts else [
+            *_summed(conn, c.quantity, c.quantity_places),
+            *_summed(conn, amount, c.amount_places)]
+        bounds += _starting_in(conn, period)
     else:  # every line of the keys touching the period
         sums = [_concat(conn, c.quantity), _concat(conn, amount)]
         connections = {connection_id for connection_id, _ in again}
@@ -224,6 +236,31 @@ def _usage_groups(conn: Bind, period: BillingPeriod, low: Key | None = None,
             .group_by(c.connection_id, c.subscription_external_id))
 
 
+# How many usage lines of a key range `_many_places` looks at.
+PROBE_LINES = 200
+
+
+def _many_places(conn: Bind, period: BillingPeriod, low: Key | None, high: Key | None
+                 ) -> tuple[str, tuple]:
+    """Whether the first PROBE_LINES usage lines of a key range have more decimals than a
+    float sum can be proven exact to (Partner Center's daily usage has 15): then every
+    group of the range is likely to fail the proof, and reading the lines' texts at once
+    saves the float pass. Only the cheaper of two exact reads is chosen by it.
+
+    The statement for the raw cursor (SQLite): the lines are searched in the period, key by
+    key, through the index named to SQLite, which for a LIMIT would rather walk every line
+    of the range, years of them, in another order."""
+    c = LINES.c
+    sample = (select(c.quantity_places, c.amount_places)
+              .where(c.is_usage.is_(True), *_key_range(low, high), *_starting_in(conn, period))
+              .limit(PROBE_LINES).subquery())
+    most = func.max(func.max(sample.c.quantity_places % NEGATIVE_PLACES,
+                             sample.c.amount_places % NEGATIVE_PLACES))
+    sql, params = _statement(select(func.coalesce(most, 0) > MAX_DECIMALS), conn)
+    return sql.replace("FROM charge_lines", f"FROM charge_lines INDEXED BY {BY_KEY}", 1), params
+
+
+BY_KEY = "ix_charge_lines_subscription"  # (connection, subscription, start)
 SPANS = "ix_charge_lines_usage_spans"  # usage lines of more than a day (migration 0005)
 
 
@@ -374,6 +411,7 @@ class _RangeRead:
         self.ready = threading.Event()
         self.rows: list[tuple[Key, tuple | None]] | None = None
         self.same_snapshot = False
+        self.texts = False  # read as the lines' texts (see _many_places)
         self.error: BaseException | None = None
         self.thread = threading.Thread(target=self._read, args=(bind, period, low, high, go),
                                        daemon=True, name="trueup-usage-read")
@@ -384,8 +422,10 @@ class _RangeRead:
         raw = None
         try:
             with bind.connect() as conn:
+                probe = _many_places(conn, period, low, high)
                 packed = _statement(_packed(conn, period, low, high), conn)
                 plain = _statement(_usage_groups(conn, period, low, high), conn)
+                texts = _statement(_usage_groups(conn, period, low, high, texts=True), conn)
             raw = bind.raw_connection()
             before = _data_version(raw.cursor())
         except BaseException as exc:  # noqa: BLE001 - read again on the caller's connection
@@ -403,7 +443,9 @@ class _RangeRead:
             cursor.fetchall()
             self.same_snapshot = _data_version(cursor) == before
             if self.same_snapshot:
-                rows = _unpacked(cursor.execute(*packed).fetchone()[0])
+                self.texts = bool(cursor.execute(*probe).fetchone()[0])
+                rows = cursor.execute(*texts).fetchall() if self.texts else \
+                    _unpacked(cursor.execute(*packed).fetchone()[0])
                 if rows is None:
                     rows = cursor.execute(*plain).fetchall()
                 self.rows = _read_again(_grouped(rows), lambda keys: cursor.execute(

@@ -243,22 +243,46 @@ def test_a_line_written_without_its_places_is_added_up_in_decimal(ws, monkeypatc
 
 
 def test_groups_read_again_are_read_together(ws, monkeypatch):
-    """A month of Partner Center daily usage has 15-place amounts: no float sum of it can
-    be proven exact, so every group is read again, a few hundred to a query, not one by
-    one; each still adds up exactly."""
+    """Groups whose float sums cannot be proven exact (here each holds a credit) are read
+    again a few hundred to a query, not one by one; each still adds up exactly."""
     monkeypatch.setattr(charges, "READ_AGAIN_AT_ONCE", 2)
     subs = [f"p{n}" for n in range(5)]
     with ws.begin() as s:
-        s.add_all([_usage_line(1, f"{sub}-{day}", day, "0.486031696515249", subscription=sub)
-                   for sub in subs for day in (1, 2)])
+        s.add_all([_usage_line(1, f"{sub}-{day}", day, total, subscription=sub)
+                   for sub in subs for day, total in ((1, "4.10"), (2, "-0.25"))])
     queries: list = []
     again = _read_again(monkeypatch, queries)
-    read, _ = _groups(ws, True)
+    read, usage = _groups(ws, True)
+    assert not any(t.texts for t in usage._threads)  # few places: the float sums first
     assert sorted(again) == [(1, sub) for sub in subs]
     assert sorted(map(len, queries)) == [1, 2, 2]
     for sub in subs:
         [charge] = usage_charges(read[(1, sub)], "USD")
+        assert str(charge.amount) == "3.85"
+
+
+@pytest.mark.parametrize("background", [True, False])
+def test_fifteen_place_usage_is_read_as_texts_at_once(ws, monkeypatch, background):
+    """A month of Partner Center daily usage has 15-place amounts: no float sum of it can
+    be proven exact, so the background read sees it in its first lines and reads every
+    group's texts at once, with no float pass to throw away and nothing read again. The
+    caller's own read sums in float first and reads the groups again: the same sums."""
+    subs = [f"p{n}" for n in range(5)]
+    with ws.begin() as s:
+        s.add_all([_usage_line(1, f"{sub}-{day}", day, "0.486031696515249", subscription=sub)
+                   for sub in subs for day in (1, 2)])
+    again = _read_again(monkeypatch)
+    read, usage = _groups(ws, background)
+    if background:
+        assert usage._threads and all(t.texts and t.error is None for t in usage._threads)
+        assert again == []
+    else:
+        assert sorted(again) == [(1, sub) for sub in subs]
+    for sub in subs:
+        [charge] = usage_charges(read[(1, sub)], "USD")
         assert str(charge.amount) == "0.972063393030498"
+    [usd] = usage_charges(read[(1, "s1")], "USD")  # the fixture's few-place lines too
+    assert usd.amount == Decimal("0.230649")
 
 
 def test_groups_are_read_again_one_connection_at_a_time(ws):
