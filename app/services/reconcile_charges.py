@@ -197,6 +197,11 @@ def _starting_in(conn: Bind, period: BillingPeriod) -> list[Any]:
             c.charge_start <= end]
 
 
+# Whether a read gives a group's quantities and its amounts as their lines' texts.
+Texts = tuple[bool, bool]
+SUMS, TEXTS = (False, False), (True, True)
+
+
 def _key_range(low: Key | None, high: Key | None) -> list[Any]:
     """low <= (connection, subscription) < high."""
     key = tuple_(LINES.c.connection_id, LINES.c.subscription_external_id)
@@ -206,22 +211,23 @@ def _key_range(low: Key | None, high: Key | None) -> list[Any]:
 
 def _usage_groups(conn: Bind, period: BillingPeriod, low: Key | None = None,
                   high: Key | None = None, *, again: Sequence[Key] | None = None,
-                  texts: bool = False) -> Select:
+                  texts: Texts = SUMS) -> Select:
     """Grouped by the index's own order (connection, subscription): no sort. `low` and
-    `high` bound the (connection, subscription) keys read: low <= key < high. With
-    `texts`, quantities and amounts come as their lines' decimal texts (see exact_sum)
-    instead of their sums. `again` reads these keys' groups (of one connection) whole, as
-    texts."""
+    `high` bound the (connection, subscription) keys read: low <= key < high. Quantities
+    and amounts come as their sums (see exact_sum), or, where `texts` says so, as their
+    lines' decimal texts. `again` reads these keys' groups (of one connection) whole, as
+    TEXTS."""
     c = LINES.c
     bounds = _key_range(low, high)
     amount = func.coalesce(c.total, c.subtotal)
+    values = ((c.quantity, c.quantity_places), (amount, c.amount_places))
     if again is None:  # the lines starting in the period (see _spanning)
-        sums = [_concat(conn, c.quantity), _concat(conn, amount)] if texts else [
-            *_summed(conn, c.quantity, c.quantity_places),
-            *_summed(conn, amount, c.amount_places)]
+        sums = [field for (value, places), as_texts in zip(values, texts, strict=True)
+                for field in ([_concat(conn, value)] if as_texts else
+                              _summed(conn, value, places))]
         bounds += _starting_in(conn, period)
     else:  # every line of the keys touching the period
-        sums = [_concat(conn, c.quantity), _concat(conn, amount)]
+        sums = [_concat(conn, value) for value, _ in values]
         connections = {connection_id for connection_id, _ in again}
         if len(connections) != 1:
             raise ValueError("groups are read again one connection at a time")
@@ -242,10 +248,11 @@ PROBE_LINES = 200
 
 def _many_places(conn: Bind, period: BillingPeriod, low: Key | None, high: Key | None
                  ) -> tuple[str, tuple]:
-    """Whether the first PROBE_LINES usage lines of a key range have more decimals than a
-    float sum can be proven exact to (Partner Center's daily usage has 15): then every
-    group of the range is likely to fail the proof, and reading the lines' texts at once
-    saves the float pass. Only the cheaper of two exact reads is chosen by it.
+    """Whether the first PROBE_LINES usage lines of a key range have quantities, and
+    amounts, with more decimals than a float sum can be proven exact to (Partner Center's
+    daily usage amounts have 15): then every group of the range is likely to fail the
+    proof, and reading those values' texts at once saves a float pass thrown away. Only
+    the cheaper of two exact reads is chosen by it.
 
     The statement for the raw cursor (SQLite): the lines are searched in the period, key by
     key, through the index named to SQLite, which for a LIMIT would rather walk every line
@@ -254,9 +261,9 @@ def _many_places(conn: Bind, period: BillingPeriod, low: Key | None, high: Key |
     sample = (select(c.quantity_places, c.amount_places)
               .where(c.is_usage.is_(True), *_key_range(low, high), *_starting_in(conn, period))
               .limit(PROBE_LINES).subquery())
-    most = func.max(func.max(sample.c.quantity_places % NEGATIVE_PLACES,
-                             sample.c.amount_places % NEGATIVE_PLACES))
-    sql, params = _statement(select(func.coalesce(most, 0) > MAX_DECIMALS), conn)
+    sql, params = _statement(select(*(
+        func.coalesce(func.max(places % NEGATIVE_PLACES), 0) > MAX_DECIMALS
+        for places in (sample.c.quantity_places, sample.c.amount_places))), conn)
     return sql.replace("FROM charge_lines", f"FROM charge_lines INDEXED BY {BY_KEY}", 1), params
 
 
@@ -338,11 +345,12 @@ READ_AGAIN = (None,) * 9
 READ_AGAIN_AT_ONCE = 500  # keys per query
 
 
-def _grouped(rows: Iterable[tuple]) -> list[tuple[Key, tuple | None]]:
+def _grouped(rows: Iterable[tuple], texts: Texts = SUMS) -> list[tuple[Key, tuple | None]]:
     """Usage groups per subscription, their quantities and amounts as exact decimal texts
-    (see exact_sum) or, read again, their lines' texts joined. A group whose lines come in
-    two currencies is returned as None, to be split by currency; one whose sums are not
-    proven exact with quantities and amounts None, to be read again."""
+    (see exact_sum) or, where `texts` says the read gave them so, their lines' texts joined
+    ("" for none). A group whose lines come in two currencies is returned as None, to be
+    split by currency; one whose sums are not proven exact with quantities and amounts
+    None, to be read again."""
     out: list[tuple[Key, tuple | None]] = []
     for (connection_id, subscription, currency, other_currency, charge_type, invoice,
          last_invoice, start, end, first_key, lines, *sums) in rows:
@@ -351,13 +359,11 @@ def _grouped(rows: Iterable[tuple]) -> list[tuple[Key, tuple | None]]:
             continue
         if invoice != last_invoice:
             invoice = f"{invoice}..{last_invoice}"
-        if len(sums) == 2:  # read again: the lines' texts, joined
-            quantities, amounts = sums
-        else:
-            quantities = exact_sum(*sums[:2], lines)
-            amounts = exact_sum(*sums[2:], lines)
-            if quantities is None or amounts is None:
-                quantities = amounts = None
+        fields = iter(sums)
+        quantities, amounts = (next(fields) or "" if as_texts else
+                               exact_sum(next(fields), next(fields), lines) for as_texts in texts)
+        if quantities is None or amounts is None:
+            quantities = amounts = None
         out.append(((connection_id, subscription), (
             charge_type, invoice, currency, start, end, first_key, lines, quantities,
             amounts)))
@@ -384,7 +390,7 @@ def _read_again(rows: list[tuple[Key, tuple | None]],
     again: dict[Key, tuple | None] = {}
     for keys in by_connection.values():  # searched by connection and subscription
         for start in range(0, len(keys), READ_AGAIN_AT_ONCE):
-            again.update(_grouped(read(keys[start:start + READ_AGAIN_AT_ONCE])))
+            again.update(_grouped(read(keys[start:start + READ_AGAIN_AT_ONCE]), TEXTS))
     return [(key, again.get(key, group) if _unproven(group) else group)
             for key, group in rows]
 
@@ -411,7 +417,7 @@ class _RangeRead:
         self.ready = threading.Event()
         self.rows: list[tuple[Key, tuple | None]] | None = None
         self.same_snapshot = False
-        self.texts = False  # read as the lines' texts (see _many_places)
+        self.texts: Texts = SUMS  # what the read gave as the lines' texts (_many_places)
         self.error: BaseException | None = None
         self.thread = threading.Thread(target=self._read, args=(bind, period, low, high, go),
                                        daemon=True, name="trueup-usage-read")
@@ -425,7 +431,6 @@ class _RangeRead:
                 probe = _many_places(conn, period, low, high)
                 packed = _statement(_packed(conn, period, low, high), conn)
                 plain = _statement(_usage_groups(conn, period, low, high), conn)
-                texts = _statement(_usage_groups(conn, period, low, high, texts=True), conn)
             raw = bind.raw_connection()
             before = _data_version(raw.cursor())
         except BaseException as exc:  # noqa: BLE001 - read again on the caller's connection
@@ -443,12 +448,13 @@ class _RangeRead:
             cursor.fetchall()
             self.same_snapshot = _data_version(cursor) == before
             if self.same_snapshot:
-                self.texts = bool(cursor.execute(*probe).fetchone()[0])
-                rows = cursor.execute(*texts).fetchall() if self.texts else \
-                    _unpacked(cursor.execute(*packed).fetchone()[0])
+                texts = self.texts = tuple(map(bool, cursor.execute(*probe).fetchone()))
+                rows = _unpacked(cursor.execute(*packed).fetchone()[0]) if texts == SUMS \
+                    else None
                 if rows is None:
-                    rows = cursor.execute(*plain).fetchall()
-                self.rows = _read_again(_grouped(rows), lambda keys: cursor.execute(
+                    rows = cursor.execute(*plain if texts == SUMS else _statement(
+                        _usage_groups(bind, period, low, high, texts=texts), bind)).fetchall()
+                self.rows = _read_again(_grouped(rows, texts), lambda keys: cursor.execute(
                     *_statement(_usage_groups(bind, period, again=keys), bind)).fetchall())
         except BaseException as exc:  # noqa: BLE001 - read again on the caller's connection
             self.error = exc

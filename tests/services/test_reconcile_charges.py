@@ -253,7 +253,7 @@ def test_groups_read_again_are_read_together(ws, monkeypatch):
     queries: list = []
     again = _read_again(monkeypatch, queries)
     read, usage = _groups(ws, True)
-    assert not any(t.texts for t in usage._threads)  # few places: the float sums first
+    assert all(t.texts == charges.SUMS for t in usage._threads)  # few places: float first
     assert sorted(again) == [(1, sub) for sub in subs]
     assert sorted(map(len, queries)) == [1, 2, 2]
     for sub in subs:
@@ -263,10 +263,11 @@ def test_groups_read_again_are_read_together(ws, monkeypatch):
 
 @pytest.mark.parametrize("background", [True, False])
 def test_fifteen_place_usage_is_read_as_texts_at_once(ws, monkeypatch, background):
-    """A month of Partner Center daily usage has 15-place amounts: no float sum of it can
+    """A month of Partner Center daily usage has 15-place amounts: no float sum of them can
     be proven exact, so the background read sees it in its first lines and reads every
-    group's texts at once, with no float pass to throw away and nothing read again. The
-    caller's own read sums in float first and reads the groups again: the same sums."""
+    group's amounts as texts at once (its quantities, of few places, still summed), with
+    no float pass to throw away and nothing read again. The caller's own read sums in
+    float first and reads the groups again: the same sums."""
     subs = [f"p{n}" for n in range(5)]
     with ws.begin() as s:
         s.add_all([_usage_line(1, f"{sub}-{day}", day, "0.486031696515249", subscription=sub)
@@ -274,7 +275,8 @@ def test_fifteen_place_usage_is_read_as_texts_at_once(ws, monkeypatch, backgroun
     again = _read_again(monkeypatch)
     read, usage = _groups(ws, background)
     if background:
-        assert usage._threads and all(t.texts and t.error is None for t in usage._threads)
+        assert usage._threads and all(t.texts == (False, True) and t.error is None
+                                      for t in usage._threads)
         assert again == []
     else:
         assert sorted(again) == [(1, sub) for sub in subs]
@@ -283,6 +285,22 @@ def test_fifteen_place_usage_is_read_as_texts_at_once(ws, monkeypatch, backgroun
         assert str(charge.amount) == "0.972063393030498"
     [usd] = usage_charges(read[(1, "s1")], "USD")  # the fixture's few-place lines too
     assert usd.amount == Decimal("0.230649")
+
+
+@pytest.mark.parametrize("background", [True, False])
+@pytest.mark.parametrize("quantity", ["-0.5", "0.000000000000001"])
+def test_a_group_read_as_texts_without_amounts_is_kept(ws, background, quantity):
+    """Usage lines without a total or subtotal, in a group read as texts (a credit read
+    again; 15-place quantities read at once): their amounts add up to nothing, and the
+    group is still there, never taken for one still to be read."""
+    with ws.begin() as s:
+        for key, day in (("z1", 1), ("z2", 2)):
+            line = _usage_line(1, key, day, "0", subscription="s7")
+            line.quantity, line.total = Decimal(quantity), None
+            s.add(line)
+    read, _ = _groups(ws, background)
+    [charge] = usage_charges(read[(1, "s7")], "USD")
+    assert (charge.quantity, charge.amount) == (Decimal(quantity) * 2, Decimal(0))
 
 
 def test_groups_are_read_again_one_connection_at_a_time(ws):
