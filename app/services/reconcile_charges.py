@@ -19,7 +19,8 @@ non-negative values is off by less than about n units in the last place, far bel
 group's last decimal; rounded there it *is* the exact sum. A group where the proof fails (a
 credit line, Partner Center's 15-place amounts, a line written without its places) is read
 again as its lines' decimal texts, by the background read itself, and added up in Decimal
-(`decimal_sum`). PostgreSQL sums NUMERIC exactly.
+(`decimal_sum`). A range whose first lines already have too many places for the proof is
+read as texts at once (`_many_places`). PostgreSQL sums NUMERIC exactly.
 
 The usage GROUP BY is the biggest single read of a reconciliation. `UsageRead` runs it on a
 second SQLite connection in a background thread, on the same snapshot, while the caller loads
@@ -191,6 +192,7 @@ def _not_superseded():  # noqa: ANN202
 
 
 def _starting_in(conn: Bind, period: BillingPeriod) -> list[Any]:
+    """Lines starting in the period."""
     start, end = _bounds(conn, period)
     c = LINES.c
     return [c.subscription_external_id.is_not(None), c.charge_start >= start,
