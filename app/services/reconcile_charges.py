@@ -256,9 +256,10 @@ def _many_places(conn: Bind, period: BillingPeriod, low: Key | None, high: Key |
     proof, and reading those values' texts at once saves a float pass thrown away. Only
     the cheaper of two exact reads is chosen by it.
 
-    The statement for the raw cursor (SQLite): the lines are searched in the period, key by
-    key, through the index named to SQLite, which for a LIMIT would rather walk every line
-    of the range, years of them, in another order."""
+    The statement for the raw cursor (SQLite), walking the range in key order through the
+    key index, named to SQLite: for a LIMIT its planner would rather walk the range in
+    line-key order, reading every line's row. A range without usage in the period is still
+    walked whole, its index entries only: about what the grouped read costs there."""
     c = LINES.c
     sample = (select(c.quantity_places, c.amount_places)
               .where(c.is_usage.is_(True), *_key_range(low, high), *_starting_in(conn, period))
@@ -266,7 +267,12 @@ def _many_places(conn: Bind, period: BillingPeriod, low: Key | None, high: Key |
     sql, params = _statement(select(*(
         func.coalesce(func.max(places % NEGATIVE_PLACES), 0) > MAX_DECIMALS
         for places in (sample.c.quantity_places, sample.c.amount_places))), conn)
-    return sql.replace("FROM charge_lines", f"FROM charge_lines INDEXED BY {BY_KEY}", 1), params
+    return _indexed(sql, BY_KEY), params
+
+
+def _indexed(sql: str, index: str) -> str:
+    """The statement's charge lines read through `index` (SQLite's INDEXED BY)."""
+    return sql.replace("FROM charge_lines", f"FROM charge_lines INDEXED BY {index}", 1)
 
 
 BY_KEY = "ix_charge_lines_subscription"  # (connection, subscription, start)
@@ -290,8 +296,7 @@ def _spanning(conn: Connection, period: BillingPeriod) -> set[Key]:
                         or_(c.charge_end.is_(None), c.charge_end > c.charge_start), ends))
         if conn.dialect.name == "sqlite":
             sql, params = _statement(query, conn)
-            sql = sql.replace("FROM charge_lines", f"FROM charge_lines INDEXED BY {SPANS}", 1)
-            rows = conn.exec_driver_sql(sql, params)
+            rows = conn.exec_driver_sql(_indexed(sql, SPANS), params)
         else:
             rows = conn.execute(query)
         keys.update((row[0], row[1]) for row in rows)
@@ -451,11 +456,11 @@ class _RangeRead:
             self.same_snapshot = _data_version(cursor) == before
             if self.same_snapshot:
                 texts = self.texts = tuple(map(bool, cursor.execute(*probe).fetchone()))
-                rows = _unpacked(cursor.execute(*packed).fetchone()[0]) if texts == SUMS \
-                    else None
-                if rows is None:
-                    rows = cursor.execute(*plain if texts == SUMS else _statement(
-                        _usage_groups(bind, period, low, high, texts=texts), bind)).fetchall()
+                if texts != SUMS:  # texts are read a row at a time, not packed
+                    rows = cursor.execute(*_statement(_usage_groups(
+                        bind, period, low, high, texts=texts), bind)).fetchall()
+                elif (rows := _unpacked(cursor.execute(*packed).fetchone()[0])) is None:
+                    rows = cursor.execute(*plain).fetchall()
                 self.rows = _read_again(_grouped(rows, texts), lambda keys: cursor.execute(
                     *_statement(_usage_groups(bind, period, again=keys), bind)).fetchall())
         except BaseException as exc:  # noqa: BLE001 - read again on the caller's connection
