@@ -17,6 +17,7 @@ from enum import StrEnum
 from fractions import Fraction
 from typing import Any
 
+from app.domain import json_text
 from app.domain.actions import PsaAction
 from app.domain.daycount import exact_decimal
 from app.domain.lazy import computed_once
@@ -143,12 +144,13 @@ def finding_reference(
 
 
 def explanation_json(explanation: dict[str, Any]) -> str:
-    """The explanation as JSON text: dates ISO, Decimals and Fractions exact text, exactly
-    as `jsonable` converts them, by the encoder itself (one pass, no copy of the tree)."""
-    try:
-        return _EXPLANATION_ENCODER.encode(explanation)
-    except TypeError:  # a key that is not text: convert everything first
-        return json.dumps(jsonable(explanation))
+    """The explanation as compact JSON text: dates ISO, Decimals and Fractions exact text,
+    exactly as `jsonable` converts them, by the encoder itself (one pass, no copy of the
+    tree). Read back, it is the same data whichever encoder wrote it (see json_text)."""
+    text = json_text.compact(explanation, _scalar)
+    if text is None:  # a key that is not text, say: convert everything first
+        text = json.dumps(jsonable(explanation))
+    return text
 
 
 def inputs_hash(numbers: dict[str, Any], actions: tuple[PsaAction, ...]) -> str:
@@ -160,11 +162,20 @@ def inputs_hash(numbers: dict[str, Any], actions: tuple[PsaAction, ...]) -> str:
             for action in actions
         ],
     }
-    try:  # the encoder converts the few non-JSON values itself: the same text, much faster
-        text = _HASH_ENCODER.encode(material)
+    return hashlib.sha256(hash_text(material).encode()).hexdigest()
+
+
+def hash_text(material: Any) -> str:
+    """`json.dumps(jsonable(material), sort_keys=True, separators=(",", ":"))`: the text
+    every stored hash was taken of, so it must never change by a byte (json_text writes it
+    when it can give that very text)."""
+    text = json_text.sorted_ascii(material, _scalar)
+    if text is not None:
+        return text
+    try:  # the encoder converts the few non-JSON values itself: the same text
+        return _HASH_ENCODER.encode(material)
     except TypeError:  # a key that is not text (a date, say): convert everything first
-        text = json.dumps(jsonable(material), sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()
+        return json.dumps(jsonable(material), sort_keys=True, separators=(",", ":"))
 
 
 # --- JSON-able pieces -------------------------------------------------------------------------
@@ -183,9 +194,8 @@ def _scalar(value: Any) -> Any:
     raise TypeError(f"not JSON-able: {type(value).__name__}")
 
 
-# The encoders `json.dumps` would build on every call, built once. The trees they encode are
+# The encoder `json.dumps` would build on every call, built once. The trees it encodes are
 # built fresh for one finding: no cycles to check for.
-_EXPLANATION_ENCODER = json.JSONEncoder(default=_scalar, check_circular=False)
 _HASH_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=_scalar,
                                  check_circular=False)
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import random
 from datetime import date
 from decimal import Decimal
+from unittest import mock
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.domain.reconciliation import FindingKind
+from app.domain.reconciliation import findings as findings_module
+from app.domain.reconciliation.findings import jsonable
 from app.domain.timeline import QuantityTimeline, SeatLot
 
 from .support import D, apply_actions, line, policy_of, run, sub
@@ -89,3 +93,35 @@ def test_input_order_does_not_matter():
     for _ in range(5):
         rng.shuffle(facts)
         assert run(*facts) == expected
+
+
+def _floats(value) -> list:
+    if isinstance(value, float):
+        return [value]
+    if isinstance(value, dict):
+        return [f for item in value.items() for part in item for f in _floats(part)]
+    if isinstance(value, list | tuple):
+        return [f for item in value for f in _floats(item)]
+    return []
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scenarios())
+def test_hashes_are_taken_of_json_text_without_floats(scenario):
+    """A finding's hash material holds no float (orjson writes some as json does not) and
+    its text is json's own, whichever encoder wrote it (app.domain.json_text)."""
+    facts, policy = scenario
+    materials: list = []
+    real = findings_module.hash_text
+
+    def recording(material):
+        materials.append(material)
+        return real(material)
+
+    with mock.patch.object(findings_module, "hash_text", recording):
+        result = run(facts, policy=policy)
+    assert len(materials) == len(result.findings)
+    for material in materials:
+        assert not _floats(material)
+        assert real(material) == json.dumps(jsonable(material), sort_keys=True,
+                                            separators=(",", ":"))
