@@ -21,6 +21,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.models.checkpoints import Checkpoints
+
 APP_NAME = "TrueUp"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 BUSY_TIMEOUT_MS = 15_000
@@ -105,6 +107,7 @@ class Workspace:
     url: str
     engine: Engine
     sessions: sessionmaker[Session]
+    checkpoints: Checkpoints | None = None  # an SQLite workspace's (see defer_checkpoint)
 
     @classmethod
     def open(cls, target: str | Path | None = None, *, upgrade: bool = True) -> Workspace:
@@ -116,7 +119,8 @@ class Workspace:
         except Exception as exc:
             engine.dispose()
             raise WorkspaceError(f"cannot open workspace {display_url(url)}: {exc}") from exc
-        return cls(url, engine, sessionmaker(engine, expire_on_commit=False))
+        checkpoints = Checkpoints(engine) if engine.dialect.name == "sqlite" else None
+        return cls(url, engine, sessionmaker(engine, expire_on_commit=False), checkpoints)
 
     @property
     def path(self) -> Path | None:
@@ -130,6 +134,12 @@ class Workspace:
         """One unit of work: commits on success, rolls back on any error."""
         with self.sessions.begin() as session:
             yield session
+
+    def defer_checkpoint(self, session: Session) -> None:
+        """Let a big write's commit return before SQLite folds its log into the file (see
+        app.models.checkpoints); nothing to do on other databases."""
+        if self.checkpoints is not None:
+            self.checkpoints.defer(session)
 
     def backup(self, destination: Path) -> Path:
         """A consistent copy of an SQLite workspace through SQLite's online backup API."""
@@ -147,6 +157,8 @@ class Workspace:
         return destination
 
     def close(self) -> None:
+        if self.checkpoints is not None:
+            self.checkpoints.wait()
         self.engine.dispose()
 
 

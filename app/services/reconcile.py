@@ -273,6 +273,9 @@ def _reconcile_once(ws: Workspace, period: BillingPeriod, user: str, progress: P
             period_row = _period_row(session, period)
             counts = store_findings(session, period_row, found, loaded, user, stored)
             period_row.reconciled_at = datetime.now(UTC)
+            # A month-end run writes megabytes of findings: folding them into the
+            # workspace file need not hold its result back.
+            ws.defer_checkpoint(session)
     summary = found.summary
     return ReconcileReport(period.label, len(found.entries), subscriptions=summary.subscriptions,
                            rounding_residuals=summary.rounding_residuals,

@@ -17,6 +17,7 @@ from sqlalchemy import delete, select
 import app.services.collection as collection
 import app.services.reconcile as service
 from app.models import entities as m
+from app.models.checkpoints import Checkpoints
 from app.models.workspace import Workspace
 from app.services.findings import list_findings
 from app.services.reconcile import PeriodError, SnapshotConflictError, reconcile_period
@@ -286,7 +287,7 @@ def test_a_charge_on_the_unbilled_and_the_billed_recon_counts_once(ws):
 def test_new_findings_are_stored_as_the_orm_stores_them(ws, db_path, monkeypatch):
     """New findings go to SQLite through the driver: every column holds the very text the
     ORM would have written (a timestamp on a whole second included), the explanation the
-    same JSON data (written compact, see app.domain.json_text)."""
+    same JSON data (written compact, see app.domain.json_text), the action too."""
     class Clock(datetime):
         @classmethod
         def now(cls, tz=None):  # noqa: ANN001, ANN206
@@ -301,9 +302,11 @@ def test_new_findings_are_stored_as_the_orm_stores_them(ws, db_path, monkeypatch
     db = sqlite3.connect(db_path)
     raw, orm = db.execute(f"SELECT {', '.join(names)} FROM findings ORDER BY id").fetchall()
     db.close()
-    at = names.index("explanation")
-    assert json.loads(raw[at]) == json.loads(orm[at])
-    assert raw[:at] + raw[at + 1:] == orm[:at] + orm[at + 1:]
+    as_json = [names.index("action"), names.index("explanation")]
+    for at in as_json:
+        assert json.loads(raw[at]) == json.loads(orm[at])
+    assert [v for n, v in enumerate(raw) if n not in as_json] == \
+        [v for n, v in enumerate(orm) if n not in as_json]
     assert raw[names.index("created_at")] == "2026-04-02 09:30:00.000000"
 
 
@@ -331,3 +334,21 @@ def test_collection_resumes_only_once_the_runs_objects_are_freed(ws, monkeypatch
     reconcile_period(ws, "2026-03", user="ann")
     assert books and alive_on_resume == [False]
     assert gc.isenabled()
+
+
+def test_the_findings_commit_leaves_its_checkpoint_to_the_background(ws, monkeypatch):
+    """The run returns once its findings are committed: SQLite's fold of the log into the
+    workspace file (a month-end run: some 30 MB) runs after it, on a thread of its own."""
+    deferred = []
+    defer = Checkpoints.defer
+
+    def deferring(self: Checkpoints, session) -> None:  # noqa: ANN001
+        deferred.append(session.in_transaction())
+        defer(self, session)
+
+    monkeypatch.setattr(Checkpoints, "defer", deferring)
+    reconcile_period(ws, "2026-03", user="ann")
+    ws.checkpoints.wait()
+    assert deferred == [True] and ws.checkpoints.runs == 1
+    with ws.begin() as session:
+        assert session.connection().exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() > 0
