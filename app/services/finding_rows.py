@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from app.domain import json_text
 from app.domain.actions import action_to_dict
 from app.domain.money import format_decimal
 from app.domain.reconciliation import (
@@ -94,13 +95,20 @@ def finding_values(draft: FindingDraft, loaded: Loaded) -> tuple:
 
 def stored_values(draft: FindingDraft, loaded: Loaded) -> tuple:
     """`finding_values` as SQLite stores them: exact decimal text (app.models.types'
-    DecimalText) and the action as JSON text (SQLAlchemy's JSON type: `json.dumps`)."""
+    DecimalText) and the action as JSON text: the data SQLAlchemy's JSON type would
+    write, written compact (see app.domain.json_text), as the explanation is."""
     values = list(finding_values(draft, loaded))
     for index, value in enumerate(values):
         if isinstance(value, Decimal):
             values[index] = format_decimal(value)
-    values[ACTION] = json.dumps(values[ACTION])
+    action = values[ACTION]
+    values[ACTION] = json_text.compact(action, _not_json) or json.dumps(action)
     return tuple(values)
+
+
+def _not_json(value: object) -> object:
+    """An action holds JSON's own types only: anything else is refused, as json refuses it."""
+    raise TypeError(f"not JSON: {type(value).__name__}")
 
 
 # --- a book's findings as its parts found them -------------------------------------------------

@@ -4,6 +4,7 @@ result: the same findings in the same order, the same summary."""
 from __future__ import annotations
 
 import io
+import json
 import logging
 import pickle
 import shutil
@@ -26,7 +27,13 @@ from app.models.entities import PsaBillingLine
 from app.models.review import Finding
 from app.models.workspace import Workspace
 from app.services.demo import build_demo
-from app.services.finding_rows import id_maps, merge_found, stored_values
+from app.services.finding_rows import (
+    ACTION,
+    finding_values,
+    id_maps,
+    merge_found,
+    stored_values,
+)
 from app.services.reconcile import one_snapshot, parse_period, reconcile_period
 from app.services.reconcile_book import Book, build_facts
 from app.services.reconcile_facts import read_book
@@ -144,6 +151,17 @@ def test_every_part_makes_its_new_findings_rows(book):
     assert found.summary == whole.summary and not found.drafts
     loaded = id_maps(book)
     assert found.rows == {d.key: stored_values(d, loaded) for d in whole.findings}
+
+
+def test_a_rows_action_is_the_findings_action_data(book):
+    """The action column holds the very data the ORM would store, non-ASCII included
+    (written as UTF-8, where json would escape it)."""
+    loaded = id_maps(book)
+    drafts = reconcile_part(PERIOD, book).findings[:20]
+    for draft in [*drafts, replace(drafts[0], product_name="Büro 365 \u2013 Größe\x7f")]:
+        action = finding_values(draft, loaded)[ACTION]
+        assert json.loads(stored_values(draft, loaded)[ACTION]) == action
+    assert action["product_name"] == "Büro 365 \u2013 Größe\x7f"
 
 
 def test_findings_the_period_stored_come_whole_only_when_changed(book):
