@@ -262,7 +262,6 @@ def _reconcile_once(ws: Workspace, period: BillingPeriod, user: str, progress: P
             # told which findings are new.
             stored = stored_findings(session, period.label)
             run.stored = {key: known[1] for key, known in stored.items()}
-            loaded = id_maps(book)
             if cancel is not None and cancel.is_set():
                 raise InterruptedError("cancelled")
             progress(0, len(book.subs), "reconciling")
@@ -271,6 +270,8 @@ def _reconcile_once(ws: Workspace, period: BillingPeriod, user: str, progress: P
                 raise InterruptedError("cancelled")
             progress(len(book.subs), len(book.subs), "storing findings")
             period_row = _period_row(session, period)
+            # The workspace ids of findings that came whole; new ones came as their rows.
+            loaded = id_maps(book) if found.drafts else Loaded()
             counts = store_findings(session, period_row, found, loaded, user, stored)
             period_row.reconciled_at = datetime.now(UTC)
             # A month-end run writes megabytes of findings: folding them into the
