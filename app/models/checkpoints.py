@@ -19,6 +19,7 @@ checkpoint can stop at any point and the next connection folds in what is left.
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 from typing import Any
 
@@ -53,7 +54,10 @@ class Checkpoints:
         if not record.info.pop(DEFERRED, False):
             return
         if dbapi_connection is not None:  # None: it was closed, its setting with it
-            dbapi_connection.execute(f"PRAGMA wal_autocheckpoint={AUTOCHECKPOINT_PAGES}")
+            try:
+                dbapi_connection.execute(f"PRAGMA wal_autocheckpoint={AUTOCHECKPOINT_PAGES}")
+            except sqlite3.Error:  # the background one and other connections' still run
+                log.warning("could not restore a connection's checkpoints", exc_info=True)
         with self._lock:
             if self._thread is not None:  # running: it goes round once more
                 self._again = True
