@@ -107,3 +107,26 @@ def test_writes_deferred_while_a_checkpoint_runs_have_one_more(ws, held):
     held.set()
     ws.checkpoints.wait()
     assert ws.checkpoints.runs == 2
+
+
+def test_a_failed_background_checkpoint_is_logged_and_closing_still_returns(
+        db_path, monkeypatch, caplog):
+    def failing(self: Checkpoints) -> None:
+        raise RuntimeError("disk I/O error")
+
+    monkeypatch.setattr(Checkpoints, "_fold", failing)
+    ws = Workspace.open(db_path)
+    _write_big(ws, defer=True, tag="failed")
+    closing = threading.Thread(target=ws.close, daemon=True)
+    closing.start()
+    closing.join(30)
+    assert not closing.is_alive(), "closing waits for ever on a checkpoint thread that died"
+    assert ws.checkpoints.runs == 1
+    assert "a background checkpoint of the workspace failed" in caplog.text
+    reopened = Workspace.open(db_path)  # the commit stands: SQLite folds the log in itself
+    try:
+        with reopened.begin() as session:
+            assert session.connection().exec_driver_sql(
+                "SELECT count(*) FROM settings WHERE key LIKE 'failed-%'").scalar() == BIG
+    finally:
+        reopened.close()
