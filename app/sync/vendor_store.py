@@ -25,6 +25,7 @@ from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from app.domain.seat_history import MISSING, is_ended
+from app.models import usage_days
 from app.models.types import stored_places
 from app.models.vendor import (
     ChargeLine,
@@ -325,10 +326,13 @@ def _store_charge_lines(session: Session, connection_id: int,
             duplicates += 1
     if new:
         bulk_insert(session, LINES, new)
-        refresh_statistics_if_stale(session)
     if moved:
         session.execute(update(LINES).where(LINES.c.id == bindparam("b_id")).values(
             {name: bindparam(name) for name in MOVING}), moved)
+    if new or moved:
+        usage_days.fold(session.connection())  # before the statistics: they count the days
+    if new:
+        refresh_statistics_if_stale(session)
     return len(new), len(moved), duplicates
 
 
@@ -376,6 +380,8 @@ def refresh_statistics(session: Session) -> None:
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql(f"PRAGMA analysis_limit={STATISTICS_SAMPLE}")
         conn.exec_driver_sql("ANALYZE charge_lines")
+        if usage_days.kept(conn):  # the same for the days of usage (app.models.usage_days)
+            conn.exec_driver_sql("ANALYZE usage_days")
 
 
 def refresh_statistics_if_stale(session: Session) -> bool:

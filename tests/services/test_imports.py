@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 import app.sync.vendor_store as vendor_store
+from app.models import usage_days
 from app.models.connections import Connection, ImportFile
 from app.models.vendor import ChargeLine, VendorCustomer, VendorProduct, VendorSubscription
 from app.models.workspace import Workspace
@@ -141,6 +142,11 @@ def test_usage_lines_are_not_seats(ws, tmp_path):
     assert stored.is_usage and stored.quantity == Decimal("23.200004")
     # how its numbers are written, for exact usage sums (the subtotal: it has no total)
     assert (stored.quantity_places, stored.amount_places) == (6, 15)
+    # and its day added up by the import itself, for reconciliations
+    with ws.engine.connect() as conn:
+        assert usage_days.current(conn)
+        assert conn.exec_driver_sql(
+            "SELECT day, lines, amount_places FROM usage_days").all() == [("2024-05-13", 1, 15)]
     azure = subscription(ws, "2ae795eb-f76d-ce69-cba0-123456789000")
     assert azure.quantity == 0 and azure.billing_frequency == "Usage"
 
@@ -541,6 +547,10 @@ def test_a_big_import_leaves_the_planner_statistics_of_its_lines(ws, tmp_path, m
     import_partner_center_file(ws, write_usage(tmp_path / "b.csv", rows), usage=True)
     [stat] = stats()
     assert stat.split()[0] == "4"  # every line counted
+    with ws.engine.connect() as conn:  # and their days, added up by the import before
+        [days] = [row[0] for row in conn.exec_driver_sql(
+            "SELECT stat FROM sqlite_stat1 WHERE tbl = 'usage_days'")]
+    assert days.split()[0] == "1"  # four lines of one subscription's one day
 
 
 def test_small_imports_refresh_the_statistics_once_enough_lines_came_in(ws, tmp_path,

@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
+from app.models import usage_days
 from app.models.connections import Connection, SyncRun
 from app.models.vendor import (
     ChargeLine,
@@ -216,6 +217,11 @@ def test_usage_lines_follow_the_vendor_and_invoice_lines_are_final(ws):
     assert totals == {"subscription": D("61.73"), "usage": D("0.62")}
     # how a usage line's numbers are written, for exact sums, follows its update
     assert sorted(places, key=str) == [("subscription", None, None), ("usage", 2, 2)]
+    # its day added up again by the sync, as it now is
+    with ws.engine.connect() as conn:
+        assert usage_days.current(conn)
+        assert conn.exec_driver_sql("SELECT lines, quantity, amount FROM usage_days").all() \
+            == [(1, 7.25, 0.62)]
     with ws.begin() as s:
         baseline = load_baseline(s, 1)
     assert baseline.usage_subscriptions == {"s1"}

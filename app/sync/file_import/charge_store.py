@@ -23,6 +23,7 @@ from operator import itemgetter
 
 from sqlalchemy import Connection, func, select
 
+from app.models import usage_days
 from app.models.types import text_places
 from app.models.vendor import ChargeLine
 from app.sync.file_import.lines import STORED, ParsedLine
@@ -99,6 +100,7 @@ class ChargeStore:
         for statement in self._dropped:
             self.conn.exec_driver_sql(statement)
         self._dropped = []
+        usage_days.fold(self.conn)  # the usage days of the new lines, in this transaction
         if self.inserted is not None:
             return self.inserted
         table = ChargeLine.__table__
