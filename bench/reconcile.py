@@ -27,7 +27,10 @@ modules compiled, as an installed TrueUp has them (see `compiled`):
              days inside the period, is reported too as baseline_seat_days_s);
 * trueup   - `reconcile_period` for the month: read the book, build the facts and run the
              engine (on a big book, part of it in a worker process per extra core), store
-             the findings (a first run, as at month end).
+             the findings (a first run, as at month end). Its usage is read from the usage
+             lines added up by day (app.models.usage_days), which importing the lines did:
+             that adding up is timed at generation and reported as usage_days_s, a cost of
+             the import, not of the reconcile.
 
 The last line is one JSON object: name, scale, trueup_s (the median run), baseline_s (the
 median of the runs' baselines), ratio, peak_mb (the child's peak RSS; worker_peak_mb that
@@ -180,9 +183,30 @@ def generate(path: Path, lines: int, seed: int = 11, usage_places: int = 6) -> d
             _lines(book, subs, rng, usage_totals, usage_places))
         _psa_lines(db, book, subs, usage_totals)
     written = db.execute("SELECT count(*) FROM charge_lines").fetchone()[0]
-    db.execute("ANALYZE")
     db.close()
-    return {"customers": book.customers, "subscriptions": book.subscriptions, "lines": written}
+    folding = _fold(path)
+    db = sqlite3.connect(path)
+    db.execute("ANALYZE")  # as an import ends: its lines, then their days, counted
+    db.close()
+    return {"customers": book.customers, "subscriptions": book.subscriptions, "lines": written,
+            "usage_days_s": round(folding, 3)}
+
+
+def _fold(path: Path) -> float:
+    """Add the usage lines up by day, as an import does at its end (app.models.usage_days);
+    how long that took: part of importing the lines, not of reconciling them."""
+    from app.models import usage_days
+    from app.models.workspace import Workspace
+
+    ws = Workspace.open(path)
+    try:
+        with ws.begin() as session:
+            started = time.perf_counter()
+            usage_days.fold(session.connection())
+            took = time.perf_counter() - started
+    finally:
+        ws.close()
+    return took
 
 
 def _entities(db: sqlite3.Connection, book: Book, subs: list[dict]) -> None:

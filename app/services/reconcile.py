@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from app.domain.periods import BillingPeriod
 from app.domain.reconciliation import FindingDraft
+from app.models import usage_days
 from app.models.activity import PushIntent
 from app.models.audit import record_audit
 from app.models.entities import VendorSubscription
@@ -250,6 +251,12 @@ def reconcile_period(ws: Workspace, label: str, *, user: str, progress: Progress
 
 def _reconcile_once(ws: Workspace, period: BillingPeriod, user: str, progress: Progress,
                     cancel: threading.Event | None) -> ReconcileReport:
+    # Usage lines the importers have not added up by day yet (lines written any other way,
+    # or a workspace just upgraded): in their own transaction, before the snapshot.
+    with ws.begin() as session:
+        if not usage_days.current(session.connection()):
+            progress(0, None, "adding up usage by day")
+            usage_days.fold(session.connection())
     with ws.begin() as session:
         one_snapshot(session)  # taken by read_book's first read (see UsageRead)
         # Workers start while the book is read, and are reaped once the findings are stored:

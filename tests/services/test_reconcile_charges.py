@@ -15,6 +15,7 @@ from sqlalchemy import Text, cast, column, create_engine, event, func, select, t
 import app.services.reconcile_charges as charges
 from app.domain.periods import BillingPeriod
 from app.models import entities as m
+from app.models import usage_days
 from app.models.types import stored_places
 from app.models.workspace import Workspace
 from app.services.reconcile import one_snapshot
@@ -36,9 +37,13 @@ def _usage_line(connection_id: int, key: str, day: int, total: str, subscription
                         is_usage=True)
 
 
-@pytest.fixture()
-def ws(db_path):
+@pytest.fixture(params=["lines", "days"])
+def ws(db_path, request):
+    """A workspace whose usage is read from its lines, or from the usage added up by day
+    (app.models.usage_days), which `_groups` then folds in first: every test reads both
+    ways and gets the same."""
     workspace = Workspace.open(db_path)
+    workspace.usage_from = request.param
     with workspace.begin() as s:
         pc = m.Connection(name="Partner Center", kind="partner_center", side="vendor")
         s.add(pc)
@@ -52,9 +57,14 @@ def ws(db_path):
 
 
 def _groups(ws: Workspace, background: bool) -> tuple[dict, UsageRead]:
+    if getattr(ws, "usage_from", "lines") == "days":
+        with ws.begin() as session:
+            usage_days.fold(session.connection())
     with ws.begin() as session:
         one_snapshot(session)
         read = UsageRead(session, MARCH, background=background)
+        assert read.days == (getattr(ws, "usage_from", "lines") == "days"
+                             and usage_days.current(session.connection()))
         return dict(read.groups(session)), read
 
 
@@ -326,8 +336,8 @@ def test_places_follow_an_amount_however_it_is_updated(ws):
 
 
 def test_the_background_read_splits_at_a_middle_subscription(ws):
-    """With subscriptions on file the usage is read in two key ranges, on two connections,
-    and together they give what one plain read gives."""
+    """With subscriptions on file the usage lines are read in two key ranges, on two
+    connections, and together they give what one plain read gives."""
     with ws.begin() as s:
         customer = m.VendorCustomer(connection_id=1, external_id="c1", name="C1")
         s.add(customer)
@@ -341,8 +351,12 @@ def test_the_background_read_splits_at_a_middle_subscription(ws):
         s.add(_usage_line(1, "y1", 7, "3.5", subscription="s3"))
     background, read = _groups(ws, True)
     plain, _ = _groups(ws, False)
-    assert len(read._threads) == 2 and read.same_snapshot and background == plain
+    assert read.same_snapshot and background == plain
     assert sorted(k[1] for k in background) == ["s1", "s2", "s3"]
+    if ws.usage_from == "days":  # a tenth of the work: one range
+        assert len(read._threads) == 1
+        return
+    assert len(read._threads) == 2
     first, second = ({row[0][1] for row in t.rows} for t in read._threads)
     assert first and second and not first & second  # each key in one range only
 

@@ -23,6 +23,7 @@ from sqlalchemy import select
 import app.services.reconcile_worker as worker_module
 from app.domain.reconciliation import merge_results, policy_resolver, reconcile
 from app.domain.reconciliation.quiet import in_step, plain_seats
+from app.models import usage_days
 from app.models.entities import PsaBillingLine
 from app.models.review import Finding
 from app.models.workspace import Workspace
@@ -81,6 +82,23 @@ def _same(a, b) -> None:
     assert [(d.amount, d.inputs_hash, d.explanation_json) for d in a.findings] == \
         [(d.amount, d.inputs_hash, d.explanation_json) for d in b.findings]
     assert a.summary == b.summary
+
+
+def test_the_demos_usage_days_give_what_its_lines_give(demo, book, monkeypatch):
+    """The demo's imports and syncs added its usage up by day, and the book was read from
+    those days; read from the lines themselves, the usage is the same."""
+    ws = Workspace.open(demo)
+    try:
+        with ws.engine.connect() as conn:
+            assert usage_days.current(conn)
+        monkeypatch.setattr(usage_days, "current", lambda conn: False)
+        with ws.begin() as session:
+            one_snapshot(session)
+            from_lines = read_book(session, PERIOD)
+    finally:
+        ws.close()
+    assert len(book.usage) >= 3
+    assert from_lines.usage == book.usage
 
 
 def test_the_demo_has_findings_of_many_kinds_to_compare(book):

@@ -17,6 +17,7 @@ from sqlalchemy import delete, select
 import app.services.collection as collection
 import app.services.reconcile as service
 from app.models import entities as m
+from app.models import usage_days
 from app.models.checkpoints import Checkpoints
 from app.models.workspace import Workspace
 from app.services.findings import list_findings
@@ -236,7 +237,8 @@ def test_the_usage_reads_handshake_opens_the_snapshot(ws, monkeypatch):
     monkeypatch.setattr(service, "one_snapshot", traced)
     reconcile_period(ws, "2026-03", user="ann")
     first = next(i for i, sql in enumerate(statements) if sql.lstrip().upper() != "BEGIN")
-    assert statements[first] == "SELECT 1 FROM charge_lines LIMIT 1", statements[:first + 1]
+    # The handshake's first read: whether the usage days are current in that snapshot.
+    assert statements[first] == usage_days.KEPT, statements[:first + 1]
 
 
 def test_a_workspace_that_keeps_changing_is_reported_not_half_stored(ws, db_path, monkeypatch):
@@ -352,3 +354,66 @@ def test_the_findings_commit_leaves_its_checkpoint_to_the_background(ws, monkeyp
     assert deferred == [True] and ws.checkpoints.runs == 1
     with ws.begin() as session:
         assert session.connection().exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() > 0
+
+
+def _usage(key: str, day: int) -> m.ChargeLine:
+    return m.ChargeLine(connection_id=1, line_key=key, customer_external_id="c1",
+                        subscription_external_id="s1", sku="E3", charge_type="usage",
+                        charge_start=date(2026, 3, day), charge_end=date(2026, 3, day),
+                        quantity=Decimal(1), unit_price=Decimal("0.5"), total=Decimal("0.50"),
+                        currency="USD", invoice_number="INV-1", is_usage=True)
+
+
+def _usage_read(monkeypatch) -> list:
+    """The usage of every book the run reads, per subscription key."""
+    read, usage = service.read_book, []
+
+    def reading(*args, **kwargs):
+        book = read(*args, **kwargs)
+        usage.append(book.usage)
+        return book
+
+    monkeypatch.setattr(service, "read_book", reading)
+    return usage
+
+
+def test_usage_lines_not_added_up_by_day_yet_are_before_the_run(ws, monkeypatch):
+    """Lines written without an import (by hand, here) are added up by day before the
+    run's snapshot; the run then reads the days."""
+    with ws.begin() as s:
+        s.add_all([_usage("u1", 2), _usage("u2", 3)])
+    usage, messages = _usage_read(monkeypatch), []
+    reconcile_period(ws, "2026-03", user="ann",
+                     progress=lambda done, total, message: messages.append(message))
+    assert messages[0] == "adding up usage by day"
+    with ws.engine.connect() as conn:
+        assert usage_days.current(conn)
+    [group] = usage[0][(1, "s1")]
+    assert (group[6], group[8]) == (2, "1.00")  # two lines, their amounts added up
+    reconcile_period(ws, "2026-03", user="ann",
+                     progress=lambda done, total, message: messages.append(message))
+    assert messages.count("adding up usage by day") == 1  # nothing left the second time
+
+
+def test_usage_committed_after_the_days_were_added_up_is_read_from_the_lines(
+        ws, db_path, monkeypatch):
+    """A sync commits a usage line after the run added the days up and before its
+    snapshot: the days do not hold it, so the run reads the lines, and the line counts."""
+    with ws.begin() as s:
+        s.add(_usage("u1", 2))
+    begin, synced = service.one_snapshot, []
+
+    def sync_then_begin(session):
+        if not synced:
+            other = Workspace.open(db_path)
+            with other.begin() as s:
+                s.add(_usage("u2", 3))
+            other.close()
+            synced.append(True)
+        begin(session)
+
+    monkeypatch.setattr(service, "one_snapshot", sync_then_begin)
+    usage = _usage_read(monkeypatch)
+    reconcile_period(ws, "2026-03", user="ann")
+    [group] = usage[0][(1, "s1")]
+    assert synced and (group[6], group[8]) == (2, "1.00")
