@@ -551,15 +551,17 @@ def _data_version(cursor: Any) -> int:
 class UsageRead:
     """The period's usage grouped per subscription, read in the background on SQLite files.
 
-    The read is split at a middle subscription into two key ranges, each on its own
-    connection and thread: SQLite works without Python's lock, so the two halves and the
-    caller's own reads share the cores.
+    Read from the lines, the read is split at a middle subscription into two key ranges,
+    each on its own connection and thread: SQLite works without Python's lock, so the two
+    halves and the caller's own reads share the cores. Read from the usage days, a tenth of
+    that work, it is one.
 
     All reads must see the same data. Each background connection notes SQLite's data
-    version, the caller then takes its snapshot, and only then does each background read
-    begin its own; if its data version is unchanged once that snapshot is held, nobody
-    committed in between and the snapshots are the same. Otherwise `groups` reads again on
-    the caller's connection.
+    version, the caller then takes its snapshot (its first read: whether the usage days are
+    current in it, which tells the background reads what to read), and only then does each
+    background read begin its own; if its data version is unchanged once that snapshot is
+    held, nobody committed in between and the snapshots are the same. Otherwise `groups`
+    reads again on the caller's connection.
     """
 
     def __init__(self, session: Session, period: BillingPeriod, *, background: bool = True
