@@ -29,7 +29,7 @@ branch_labels = None
 depends_on = None
 
 TRIGGERS = ("usage_days_on_line_update", "usage_days_on_line_delete")
-# What a usage day is added up from (app.models.usage_days.DAY_COLUMNS).
+# What a usage day is added up from (see app.models.usage_days).
 WATCHED = ("connection_id", "subscription_external_id", "charge_start", "charge_end",
            "charge_type", "quantity", "subtotal", "total", "currency", "invoice_number",
            "is_usage", "line_key", "quantity_places", "amount_places")
