@@ -30,6 +30,8 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, column, table
 
+from app.models.types import NEGATIVE_PLACES
+
 DAYS = table("usage_days", *(column(name) for name in (
     "connection_id", "subscription_external_id", "day", "billed", "lines", "quantity",
     "quantity_places", "amount", "amount_places", "currency", "last_currency", "charge_type",
@@ -39,11 +41,12 @@ TABLES = ("usage_days", "usage_days_pending", "usage_days_mark")
 # A line counts as billed once it has an invoice number.
 _BILLED = "(coalesce(l.invoice_number, '') != '')"
 # One row of usage_days from the lines `l` of a day (NULL places: unproven, see
-# app.services.reconcile_charges.exact_sum; NEGATIVE_PLACES is 100).
+# app.services.reconcile_charges.exact_sum).
 _ADDED_UP = f"""
     SELECT l.connection_id, l.subscription_external_id, l.charge_start, {_BILLED}, count(*),
-           sum(l.quantity), max(coalesce(l.quantity_places, 100)),
-           sum(coalesce(l.total, l.subtotal)), max(coalesce(l.amount_places, 100)),
+           sum(l.quantity), max(coalesce(l.quantity_places, {NEGATIVE_PLACES})),
+           sum(coalesce(l.total, l.subtotal)),
+           max(coalesce(l.amount_places, {NEGATIVE_PLACES})),
            min(l.currency), max(l.currency), min(l.charge_type), min(l.invoice_number),
            max(l.invoice_number), max(coalesce(l.charge_end, l.charge_start)), min(l.line_key)
     FROM usage_days_pending AS p
@@ -64,6 +67,11 @@ def kept(conn: Connection) -> bool:
 
 def _newest_line(conn: Connection) -> int:
     return int(conn.exec_driver_sql("SELECT coalesce(max(id), 0) FROM charge_lines").scalar())
+
+
+def behind(conn: Connection) -> bool:
+    """Whether the workspace keeps usage days and some lines are not in them yet."""
+    return kept(conn) and not current(conn)
 
 
 def current(conn: Connection) -> bool:

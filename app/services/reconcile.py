@@ -254,7 +254,7 @@ def _reconcile_once(ws: Workspace, period: BillingPeriod, user: str, progress: P
     # Usage lines the importers have not added up by day yet (lines written any other way,
     # or a workspace just upgraded): in their own transaction, before the snapshot.
     with ws.begin() as session:
-        if not usage_days.current(session.connection()):
+        if usage_days.behind(session.connection()):
             progress(0, None, "adding up usage by day")
             usage_days.fold(session.connection())
     with ws.begin() as session:

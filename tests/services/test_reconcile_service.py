@@ -108,6 +108,10 @@ def test_the_march_example_on_postgresql(postgres_url):
         _seed(workspace)
         test_the_march_example_from_the_brief(workspace)
         test_rerun_keeps_review_state_and_changes_nothing(workspace)
+        messages: list[str] = []
+        reconcile_period(workspace, "2026-03", user="ann",
+                         progress=lambda done, total, message: messages.append(message))
+        assert "adding up usage by day" not in messages  # PostgreSQL keeps no usage days
         [row] = list_findings(workspace, "2026-03", with_explanation=False)  # as the grid
         assert row.summary.startswith("Contoso Ltd") and row.explanation == {}
     finally:
