@@ -171,54 +171,42 @@ class Book:
     def split(self, parts: int) -> list[Book]:
         """The book in `parts` parts by customer; each part holds only its subscriptions'
         rows, their PSA lines and their companies' one-time charges (and the small shared
-        tables whole). One pass over each table, however many parts."""
+        tables whole). Each table is gone through once, however many parts: the rows of a
+        part are looked up by its subscriptions' keys."""
         if parts < 2:
             return [self]
+        owned: dict[int, int] = {}  # a vendor customer's part, worked out once
         subs: list[list[tuple]] = [[] for _ in range(parts)]
-        by_key: dict[Key, int] = {}
-        by_id: dict[int, int] = {}
-        by_company: dict[int | None, int] = {}
         for sub in self.subs:
-            part = self.part_of(sub, parts)
+            part = owned.get(sub[SUB_CUSTOMER_ID])
+            if part is None:
+                part = owned[sub[SUB_CUSTOMER_ID]] = self.part_of(sub, parts)
             subs[part].append(sub)
-            by_key[(sub[SUB_CONNECTION], sub[SUB_EXTERNAL])] = part
-            by_id[sub[SUB_ID]] = part
-            by_company[self.customer_map.get(sub[SUB_CUSTOMER_ID])] = part
-        # A PSA line goes with its company, and with every subscription mapped to it: its
-        # first one's part, and (seldom) others.
-        mapped: dict[int, int] = {}
-        more: dict[int, set[int]] = defaultdict(set)
-        for sub_id, mapped_lines in self.sub_lines.items():
-            part = by_id.get(sub_id)
-            if part is not None:
-                for line_id in mapped_lines:
-                    if mapped.setdefault(line_id, part) != part:
-                        more[line_id].add(part)
+        # A PSA line goes with its company (one-time charges included), and with every
+        # subscription mapped to it.
+        by_company = {self.customer_map.get(customer): part for customer, part in owned.items()}
         lines: list[dict[int, Line]] = [{} for _ in range(parts)]
         for line_id, line in self.lines.items():
             owner = by_company.get(line.company_id)
             if owner is not None:
                 lines[owner][line_id] = line
-            part = mapped.get(line_id)
-            if part is not None and part != owner:
-                lines[part][line_id] = line
-            if more and line_id in more:
-                for part in more[line_id] - {owner}:
-                    lines[part][line_id] = line
-        seat_rows, usage = _parted(self.seat_rows, by_key, parts), _parted(self.usage, by_key, parts)
-        lots, sub_lines = _parted(self.lots, by_id, parts), _parted(self.sub_lines, by_id, parts)
-        return [replace(self, subs=subs[n], seat_rows=seat_rows[n], usage=usage[n], lots=lots[n],
-                        sub_lines=sub_lines[n], lines=lines[n]) for n in range(parts)]
+        every, sub_lines = self.lines, self.sub_lines
+        for mine, group in zip(lines, subs, strict=True):
+            for sub in group:
+                for line_id in sub_lines.get(sub[SUB_ID], ()):
+                    if line_id not in mine and line_id in every:
+                        mine[line_id] = every[line_id]
+        keys = [[(sub[SUB_CONNECTION], sub[SUB_EXTERNAL]) for sub in group] for group in subs]
+        ids = [[sub[SUB_ID] for sub in group] for group in subs]
+        return [replace(self, subs=subs[n], seat_rows=_rows_of(self.seat_rows, keys[n]),
+                        usage=_rows_of(self.usage, keys[n]), lots=_rows_of(self.lots, ids[n]),
+                        sub_lines=_rows_of(sub_lines, ids[n]), lines=lines[n])
+                for n in range(parts)]
 
 
-def _parted(table: dict[Any, Any], part_of: dict[Any, int], parts: int) -> list[dict[Any, Any]]:
-    """A table's entries by the part their key belongs to (entries of no part dropped)."""
-    out: list[dict[Any, Any]] = [{} for _ in range(parts)]
-    for key, value in table.items():
-        part = part_of.get(key)
-        if part is not None:
-            out[part][key] = value
-    return out
+def _rows_of(table: dict[Any, Any], keys: list[Any]) -> dict[Any, Any]:
+    """The entries of a table (of lists of rows, never None) that `keys` name."""
+    return {key: rows for key in keys if (rows := table.get(key)) is not None}
 
 
 def _agreement_kind(row: Line) -> AgreementKind:

@@ -130,6 +130,26 @@ def test_a_customers_subscriptions_stay_in_one_part(book):
                            for line in other.lines.values() if line.is_one_time)
 
 
+def test_a_line_mapped_to_subscriptions_of_two_parts_goes_to_both(book):
+    """Mapped to a subscription of another customer too (a mapping mistake a run must
+    still show alike), a PSA line travels with each; every part keeps only its own rows."""
+    first, second = book.split(2)
+    mine = next(sub for sub in first.subs if first.sub_lines.get(sub[0]))
+    theirs = next(sub for sub in second.subs if sub[0] in second.sub_lines)
+    line_id = first.sub_lines[mine[0]][0]
+    assert line_id not in second.lines  # another customer's line
+    crossed = replace(book, sub_lines={**book.sub_lines,
+                                       theirs[0]: [*book.sub_lines[theirs[0]], line_id]})
+    first, second = crossed.split(2)
+    assert line_id in first.lines and line_id in second.lines
+    for part in (first, second):
+        ids = {sub[0] for sub in part.subs}
+        assert set(part.sub_lines) <= ids and set(part.lots) <= ids
+        assert set(part.seat_rows) | set(part.usage) <= part.keys()
+    _same(merge_results(reconcile_part(PERIOD, p) for p in (first, second)),
+          reconcile_part(PERIOD, crossed))
+
+
 def test_a_part_survives_the_trip_to_a_worker(book):
     [part, _] = book.split(2)
     state = part.__getstate__()
