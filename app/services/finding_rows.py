@@ -97,7 +97,12 @@ def stored_values(draft: FindingDraft, loaded: Loaded) -> tuple:
     """`finding_values` as SQLite stores them: exact decimal text (app.models.types'
     DecimalText) and the action as JSON text: the data SQLAlchemy's JSON type would
     write, written compact (see app.domain.json_text), as the explanation is."""
-    values = list(finding_values(draft, loaded))
+    return stored_form(finding_values(draft, loaded))
+
+
+def stored_form(found_values: tuple) -> tuple:
+    """`finding_values` as SQLite stores them (see `stored_values`)."""
+    values = list(found_values)
     for index, value in enumerate(values):
         if isinstance(value, Decimal):
             values[index] = format_decimal(value)
@@ -119,14 +124,16 @@ class PartFound:
     """One part's findings as the part sends them back: each finding's place in the book's
     order, key and hash; then a new finding's stored row (when rows were asked for), and
     every other finding whole unless the period stored it with the same hash (nothing to
-    update). Rows and keys are plain values: a worker's answer then costs this process
-    little to read, where thousands of findings would cost much."""
+    update), with its `finding_values` (the workspace ids it points at are the part's to
+    know). Rows and keys are plain values: a worker's answer then costs this process little
+    to read, where thousands of findings would cost much."""
 
     summary: ReconcileSummary
     order: tuple[tuple, ...]
     hashes: tuple[str, ...]
     rows: dict[str, tuple]
     drafts: dict[str, FindingDraft]
+    values: dict[str, tuple]
 
 
 def part_found(result: ReconcileResult, book: Book, *, rows: bool,
@@ -136,17 +143,19 @@ def part_found(result: ReconcileResult, book: Book, *, rows: bool,
     row; a finding stored with the same hash comes as its key alone; every other finding
     comes whole, for the store to insert, compare or update."""
     stored = stored or {}
-    loaded = id_maps(book) if rows else None
+    loaded = id_maps(book)
     made: dict[str, tuple] = {}
     kept: dict[str, FindingDraft] = {}
+    values: dict[str, tuple] = {}
     for draft in result.findings:
         known = stored.get(draft.key)
-        if known is None and loaded is not None:
+        if known is None and rows:
             made[draft.key] = stored_values(draft, loaded)
         elif known != draft.inputs_hash:
             kept[draft.key] = draft
+            values[draft.key] = finding_values(draft, loaded)
     return PartFound(result.summary, tuple(finding_order(d) for d in result.findings),
-                     tuple(d.inputs_hash for d in result.findings), made, kept)
+                     tuple(d.inputs_hash for d in result.findings), made, kept, values)
 
 
 @dataclass(frozen=True)
@@ -158,6 +167,7 @@ class Found:
     entries: tuple[tuple[str, str], ...]
     rows: dict[str, tuple]
     drafts: dict[str, FindingDraft]
+    values: dict[str, tuple]  # the `finding_values` of those that came whole
 
     def result(self) -> ReconcileResult:
         """The engine's result: only when every finding came whole (no rows, nothing
@@ -172,9 +182,11 @@ def merge_found(parts: list[PartFound]) -> Found:
                      for order, inputs_hash in zip(part.order, part.hashes, strict=True))
     rows: dict[str, tuple] = {}
     drafts: dict[str, FindingDraft] = {}
+    values: dict[str, tuple] = {}
     for part in parts:
         rows.update(part.rows)
         drafts.update(part.drafts)
+        values.update(part.values)
     return Found(merge_summaries([part.summary for part in parts]),
                  tuple((order[-1], inputs_hash) for order, inputs_hash in entries),
-                 rows, drafts)
+                 rows, drafts, values)

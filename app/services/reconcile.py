@@ -20,23 +20,17 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from app.domain.periods import BillingPeriod
-from app.domain.reconciliation import FindingDraft
 from app.models import usage_days
 from app.models.activity import PushIntent
 from app.models.audit import record_audit
 from app.models.entities import VendorSubscription
 from app.models.review import BillingPeriodRow, Finding
+from app.services import book_shares
 from app.services.collection import paused_collection
-from app.services.finding_rows import (
-    FINDING_COLUMNS,
-    Found,
-    Loaded,
-    finding_values,
-    id_maps,
-    merge_found,
-    stored_values,
-)
-from app.services.reconcile_facts import read_book
+from app.services.finding_rows import FINDING_COLUMNS, Found, merge_found, stored_form
+from app.services.reconcile_book import Book
+from app.services.reconcile_charges import UsageRead
+from app.services.reconcile_facts import plan_shares, read_book
 from app.services.reconcile_worker import (
     PartedRun,
     parts_for,
@@ -95,8 +89,9 @@ def _period_row(session: Session, period: BillingPeriod) -> BillingPeriodRow:
     return row
 
 
-def _values(draft: FindingDraft, loaded: Loaded) -> dict[str, object]:
-    return dict(zip(FINDING_COLUMNS, finding_values(draft, loaded), strict=True))
+def _values(found: Found, key: str) -> dict[str, object]:
+    """The column values of a finding that came whole."""
+    return dict(zip(FINDING_COLUMNS, found.values[key], strict=True))
 
 
 def _withdraw(session: Session, finding: Finding, user: str) -> bool:
@@ -124,7 +119,7 @@ def stored_findings(session: Session, label: str) -> dict[str, tuple[int, str, s
 
 
 def store_findings(session: Session, period_row: BillingPeriodRow, found: Found,
-                   loaded: Loaded, user: str,
+                   user: str,
                    stored: dict[str, tuple[int, str, str]] | None = None) -> dict[str, int]:
     """Insert new findings, update the changed ones, drop open ones that are gone.
 
@@ -137,7 +132,7 @@ def store_findings(session: Session, period_row: BillingPeriodRow, found: Found,
     stored = dict(stored_findings(session, period_row.label) if stored is None else stored)
     now = datetime.now(UTC)
     new: list[str] = []
-    changed: dict[int, FindingDraft] = {}
+    changed: dict[int, str] = {}
     for key, inputs_hash in found.entries:
         known = stored.pop(key, None)
         if known is None:
@@ -145,17 +140,17 @@ def store_findings(session: Session, period_row: BillingPeriodRow, found: Found,
         elif known[1] == inputs_hash or known[2] == "pushed":
             counts["unchanged"] += 1  # what was pushed stands; its settlement shows next run
         else:
-            changed[known[0]] = found.drafts[key]
+            changed[known[0]] = key
     for finding in _whole(session, list(changed)):
-        draft = changed[finding.id]
+        key = changed[finding.id]
         before = {"amount": finding.amount, "status": finding.status, "version": finding.version}
         # An approval whose numbers moved before anything was sent no longer holds; a
         # failed push (refused, or a conflict a person dismissed) is reviewed afresh.
         reopened = (finding.status == "approved" and _withdraw(session, finding, user)) or \
             finding.status == "failed"
-        for name, value in _values(draft, loaded).items():
+        for name, value in _values(found, key).items():
             setattr(finding, name, value)
-        finding.explanation = draft.explanation
+        finding.explanation = found.drafts[key].explanation
         if reopened:
             finding.status = "open"
             counts["reopened"] += 1
@@ -172,13 +167,13 @@ def store_findings(session: Session, period_row: BillingPeriodRow, found: Found,
         session.delete(finding)  # an open discrepancy that no longer exists
         counts["resolved"] += 1
     if new:
-        _insert_new(session, period_row.id, new, found, loaded, now)
+        _insert_new(session, period_row.id, new, found, now)
         counts["new"] = len(new)
     return counts
 
 
 def _insert_new(session: Session, period_id: int, keys: list[str], found: Found,
-                loaded: Loaded, now: datetime) -> None:
+                now: datetime) -> None:
     """One bulk insert: a month-end run creates thousands of findings at once.
 
     On SQLite the rows go straight to the driver, as ready (or made here) by
@@ -187,7 +182,7 @@ def _insert_new(session: Session, period_id: int, keys: list[str], found: Found,
     conn = session.connection()
     if conn.dialect.name != "sqlite":  # a JSON column of its own type: it encodes the data
         rows = [{"period_id": period_id, "key": key, "status": "open", "version": 1,
-                 "created_at": now, "updated_at": now, **_values(found.drafts[key], loaded)}
+                 "created_at": now, "updated_at": now, **_values(found, key)}
                 for key in keys]
         for values in rows:
             values["explanation"] = json.loads(str(values["explanation"]))
@@ -201,7 +196,7 @@ def _insert_new(session: Session, period_id: int, keys: list[str], found: Found,
            f"VALUES ({', '.join('?' * len(names))})")
     ready = found.rows
     conn.connection.cursor().executemany(sql, [
-        (*head, key, *(ready.get(key) or stored_values(found.drafts[key], loaded)))
+        (*head, key, *(ready.get(key) or stored_form(found.values[key])))
         for key in keys])
 
 
@@ -261,28 +256,38 @@ def _reconcile_once(ws: Workspace, period: BillingPeriod, user: str, progress: P
         one_snapshot(session)  # taken by read_book's first read (see UsageRead)
         # Workers start while the book is read, and are reaped once the findings are stored:
         # their exits, after answering, overlap the store.
-        with workers(parts_for(_book_size(ws)) - 1) as helpers:
+        size = _book_size(ws)
+        with workers(parts_for(size) - 1) as helpers:
             progress(0, None, "loading")
             run = PartedRun(period, helpers, rows=session.get_bind().dialect.name == "sqlite")
-            book = read_book(session, period, meanwhile=run.hand_out)
+            path = _workspace_file(session) if helpers else None
+            if path is not None:
+                # Each process reads its own share of the book (see book_shares).
+                usage = UsageRead(session, period)  # the snapshot begins with its handshake
+                run.share_out(plan_shares(session, period, run.count), path,
+                              session.connection().connection.driver_connection)
+                book = Book(usage=dict(usage.groups(session)))
+            else:
+                book = read_book(session, period, meanwhile=run.hand_out)
+                size = len(book.subs)
             # Read in the snapshot read_book began (see UsageRead), before the parts are
             # told which findings are new.
             stored = stored_findings(session, period.label)
             run.stored = {key: known[1] for key, known in stored.items()}
             if cancel is not None and cancel.is_set():
                 raise InterruptedError("cancelled")
-            progress(0, len(book.subs), "reconciling")
+            progress(0, size, "reconciling")
             found = run.result(book)
             if cancel is not None and cancel.is_set():
                 raise InterruptedError("cancelled")
-            progress(len(book.subs), len(book.subs), "storing findings")
+            progress(size, size, "storing findings")
             period_row = _period_row(session, period)
-            # The workspace ids of findings that came whole; new ones came as their rows.
-            loaded = id_maps(book) if found.drafts else Loaded()
-            counts = store_findings(session, period_row, found, loaded, user, stored)
+            counts = store_findings(session, period_row, found, user, stored)
             period_row.reconciled_at = datetime.now(UTC)
             # A month-end run writes megabytes of findings: folding them into the
-            # workspace file need not hold its result back.
+            # workspace file need not hold its result back. Its write is also what makes
+            # a run whose snapshot another connection overtook start again (SQLite's
+            # BUSY_SNAPSHOT), the workers' reads included (see book_shares).
             ws.defer_checkpoint(session)
     summary = found.summary
     return ReconcileReport(period.label, len(found.entries), subscriptions=summary.subscriptions,
@@ -314,6 +319,16 @@ def check_worker(ws: Workspace, label: str) -> str:
             there.summary != here.summary:
         raise RuntimeError("a worker process reconciled the book differently")
     return f"a worker process reconciled {len(book.subs)} subscriptions alike"
+
+
+def _workspace_file(session: Session) -> str | None:
+    """The SQLite workspace file the workers can read their shares of the book from (see
+    app.services.book_shares), if it is one."""
+    bind = session.get_bind()
+    if bind.dialect.name != "sqlite" or bind.url.database in (None, "", ":memory:") or \
+            str(bind.url.database).startswith("file:") or not book_shares.supported():
+        return None
+    return str(bind.url.database)
 
 
 def _book_size(ws: Workspace) -> int:

@@ -164,9 +164,7 @@ class Book:
 
     def part_of(self, sub: tuple, parts: int) -> int:
         """The part a subscription row belongs to: its PSA company's, else its customer's."""
-        company = self.companies.get(self.customer_map.get(sub[SUB_CUSTOMER_ID]))
-        owner = f"psa:{company.external_id}" if company else f"vendor:{sub[SUB_CUSTOMER_EXTERNAL]}"
-        return zlib.crc32(owner.encode()) % parts
+        return owner_part(self, sub[SUB_CUSTOMER_ID], sub[SUB_CUSTOMER_EXTERNAL], parts)
 
     def split(self, parts: int) -> list[Book]:
         """The book in `parts` parts by customer; each part holds only its subscriptions'
@@ -202,6 +200,14 @@ class Book:
                         usage=_rows_of(self.usage, keys[n]), lots=_rows_of(self.lots, ids[n]),
                         sub_lines=_rows_of(sub_lines, ids[n]), lines=lines[n])
                 for n in range(parts)]
+
+
+def owner_part(book: Book, customer_id: int, customer_external_id: str, parts: int) -> int:
+    """The part of `parts` a vendor customer's subscriptions fall in: its PSA company's
+    (every customer mapped to one company together), else its own."""
+    company = book.companies.get(book.customer_map.get(customer_id))
+    owner = f"psa:{company.external_id}" if company else f"vendor:{customer_external_id}"
+    return zlib.crc32(owner.encode()) % parts
 
 
 def _rows_of(table: dict[Any, Any], keys: list[Any]) -> dict[Any, Any]:

@@ -158,24 +158,33 @@ def exact_sum(total: Any, places: Any, count: int) -> str | None:
 # --- seat lines --------------------------------------------------------------------------------
 
 
-def seat_rows(session: Session, period: BillingPeriod) -> dict[Key, list[tuple]]:
-    """A period's seat (non-usage) charge lines as raw rows, per subscription key: (line
-    key, type, start, end, quantity, unit price, subtotal, total, invoice, currency).
+def seat_queries(conn: Bind, period: BillingPeriod) -> tuple[Select, ...]:
+    """A period's seat (non-usage) charge lines: (connection, subscription key, line key,
+    type, start, end, quantity, unit price, subtotal, total, invoice, currency).
 
-    Read as two searches of the seat lines' index on their end day, the open-ended lines
-    and those ending in the period or later (in the index's own order): "ends on or after
-    the start, or never" in one condition would make SQLite scan every seat line the
-    workspace ever imported, years of them."""
-    conn, c = session.connection(), LINES.c
+    Two searches of the seat lines' index on their end day, the open-ended lines and those
+    ending in the period or later (in the index's own order, said): "ends on or after the start,
+    or never" in one condition would make SQLite scan every seat line the workspace ever
+    imported, years of them."""
+    c = LINES.c
     start, end = _bounds(conn, period)
-    rows: dict[Key, list[tuple]] = defaultdict(list)
     query = select(c.connection_id, c.subscription_external_id, c.line_key, c.charge_type,
                    c.charge_start, c.charge_end, c.quantity, c.unit_price, c.subtotal,
                    c.total, c.invoice_number, c.currency
                    ).where(c.subscription_external_id.is_not(None), c.charge_start <= end,
                            c.is_usage.is_(False))
-    for ends in (c.charge_end.is_(None), c.charge_end >= start):
-        for row in raw_rows(conn, query.where(ends)):
+    return tuple(query.where(ends).order_by(c.charge_end, c.id)
+                 for ends in (c.charge_end.is_(None), c.charge_end >= start))
+
+
+def seat_rows(session: Session, period: BillingPeriod) -> dict[Key, list[tuple]]:
+    """A period's seat charge lines as raw rows (see `seat_queries`) per subscription key:
+    (line key, type, start, end, quantity, unit price, subtotal, total, invoice,
+    currency)."""
+    conn = session.connection()
+    rows: dict[Key, list[tuple]] = defaultdict(list)
+    for query in seat_queries(conn, period):
+        for row in raw_rows(conn, query):
             rows[(row[0], row[1])].append(row[2:])
     return dict(rows)
 

@@ -14,14 +14,23 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import String, and_, bindparam, column, func, or_, select, tuple_
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Select
 
 from app.domain.periods import BillingPeriod
 from app.domain.policy import PolicyRule
 from app.models import entities as m
+from app.services.book_shares import (
+    COMPANIES,
+    CUSTOMERS,
+    BookShares,
+    Bound,
+    ShareStatements,
+    Statement,
+)
 from app.services.reconcile_book import Book, Company, Line, PsaProduct
-from app.services.reconcile_charges import UsageRead, raw_rows, seat_rows
+from app.services.reconcile_charges import LINES, UsageRead, raw_rows, seat_queries, seat_rows
 
 
 def _rows(session: Session, query) -> list[Any]:  # noqa: ANN001
@@ -35,15 +44,22 @@ def _raw(session: Session, query) -> Iterator[tuple]:  # noqa: ANN001
     return raw_rows(session.connection(), query)
 
 
-def _psa_lines(session: Session) -> dict[int, Line]:
-    """Live PSA lines by id, with their agreement's external id, kind and company."""
+def psa_lines_query() -> Select:
+    """Live PSA lines, with their agreement's external id, kind and company."""
     bl, ag = m.PsaBillingLine, m.PsaAgreement
-    q = (select(bl.id, bl.external_id, bl.quantity, bl.unit_price, bl.unit_cost,
-                bl.effective_date, bl.cancelled_date, bl.description, bl.product_external_id,
-                bl.is_one_time, ag.external_id, ag.kind, ag.company_id)
-         .join(ag, ag.id == bl.agreement_id)
-         .where(bl.missing_since.is_(None)))
-    return {row[0]: Line._make(row) for row in raw_rows(session.connection(), q)}
+    return (select(bl.id, bl.external_id, bl.quantity, bl.unit_price, bl.unit_cost,
+                   bl.effective_date, bl.cancelled_date, bl.description,
+                   bl.product_external_id, bl.is_one_time, ag.external_id, ag.kind,
+                   ag.company_id)
+            .join(ag, ag.id == bl.agreement_id)
+            .where(bl.missing_since.is_(None))
+            .order_by(ag.id, bl.id))
+
+
+def _psa_lines(session: Session) -> dict[int, Line]:
+    """Live PSA lines by id."""
+    return {row[0]: Line._make(row) for row in raw_rows(session.connection(),
+                                                       psa_lines_query())}
 
 
 def _quantity_steps(session: Session) -> dict[str, list[tuple[date, Decimal]]]:
@@ -74,11 +90,9 @@ def _lots(session: Session) -> dict[int, list[tuple]]:
     return dict(out)
 
 
-def read_book(session: Session, period: BillingPeriod,
-              meanwhile: Callable[[Book], None] | None = None) -> Book:
-    """The period's book, every read in the session's transaction. `meanwhile` is given
-    the book once everything but the usage is in, while the usage read ends."""
-    usage = UsageRead(session, period)  # the biggest read, on another core meanwhile
+def read_base(session: Session) -> Book:
+    """The book's small tables: rules, mappings, companies, products, seat lots, the
+    quantities TrueUp pushed; no subscription, charge line, PSA line or usage yet."""
     book = Book()
     book.rules = [PolicyRule(r.scope, r.scope_ref, r.key, r.value)
                   for r in session.scalars(select(m.PolicyRule))]
@@ -109,20 +123,77 @@ def read_book(session: Session, period: BillingPeriod,
     book.overrides = {(c, sku): price for c, sku, price in _rows(session, select(
         m.PriceOverride.psa_company_id, m.PriceOverride.sku, m.PriceOverride.unit_price).where(
         m.PriceOverride.active.is_(True), m.PriceOverride.unit_price.is_not(None)))}
-    book.lines = _psa_lines(session)
     book.steps = _quantity_steps(session)
     book.lots = _lots(session)
-    book.seat_rows = seat_rows(session, period)
+    return book
+
+
+def _subs_query(period: BillingPeriod) -> Select:
+    """The period's vendor subscriptions with their customers (those ended before it only
+    when still mapped to a PSA line). Every read is in one order, the whole book's or a
+    share's (see book_shares), as is every other big read."""
     vs, vc = m.VendorSubscription, m.VendorCustomer
-    book.subs = list(raw_rows(session.connection(), select(
-        vs.id, vs.connection_id, vs.external_id, vs.sku, vs.product_name, vs.quantity,
-        vs.unit_cost, vs.unit_price, vs.currency, vs.term, vs.billing_frequency, vs.start_date,
-        vs.end_date, vs.status, vc.external_id, vc.name, vc.id)
-        .join(vc, vc.id == vs.customer_id)
-        .where(or_(vs.end_date.is_(None), vs.end_date >= period.start - timedelta(days=1),
-                   and_(vs.id.in_(select(m.SubscriptionMapping.vendor_subscription_id)))))))
+    return (select(vs.id, vs.connection_id, vs.external_id, vs.sku, vs.product_name,
+                   vs.quantity, vs.unit_cost, vs.unit_price, vs.currency, vs.term,
+                   vs.billing_frequency, vs.start_date, vs.end_date, vs.status, vc.external_id,
+                   vc.name, vc.id)
+            .join(vc, vc.id == vs.customer_id)
+            .where(or_(vs.end_date.is_(None), vs.end_date >= period.start - timedelta(days=1),
+                       and_(vs.id.in_(select(m.SubscriptionMapping.vendor_subscription_id)))))
+            .order_by(vs.id))
+
+
+def read_book(session: Session, period: BillingPeriod,
+              meanwhile: Callable[[Book], None] | None = None) -> Book:
+    """The period's book, every read in the session's transaction. `meanwhile` is given
+    the book once everything but the usage is in, while the usage read ends."""
+    usage = UsageRead(session, period)  # the biggest read, on another core meanwhile
+    book = read_base(session)
+    book.lines = _psa_lines(session)
+    book.seat_rows = seat_rows(session, period)
+    book.subs = list(raw_rows(session.connection(), _subs_query(period)))
     if meanwhile is not None:
         meanwhile(book)
     # Only now wait for the usage groups, read meanwhile.
     book.usage = dict(usage.groups(session))
     return book
+
+
+def _ids_in(bound: Bound) -> Select:
+    """The ids a share's JSON array parameter lists."""
+    return select(column("value")).select_from(
+        func.json_each(bindparam(bound.name, type_=String)))
+
+
+def _share_statement(session: Session, query: Select) -> Statement:
+    """SQL text and positional parameters, a share's filters left to bind (Bound)."""
+    compiled = query.compile(session.get_bind(), compile_kwargs={"render_postcompile": True})
+    names = {bound.name: bound for bound in (CUSTOMERS, COMPANIES)}
+    return str(compiled), tuple(names.get(name, compiled.params[name])
+                                for name in compiled.positiontup or ())
+
+
+def share_statements(session: Session, period: BillingPeriod) -> ShareStatements:
+    """The big tables' reads of `read_book` for a share of the book's customers (SQLite)."""
+    vs, bl, ag = m.VendorSubscription, m.PsaBillingLine, m.PsaAgreement
+    customers = _ids_in(CUSTOMERS)
+    share_keys = select(vs.connection_id, vs.external_id).where(vs.customer_id.in_(customers))
+    mapped = (select(m.SubscriptionMapping.psa_billing_line_id)
+              .join(vs, vs.id == m.SubscriptionMapping.vendor_subscription_id)
+              .where(vs.customer_id.in_(customers)))
+    c = LINES.c
+    return ShareStatements(
+        subs=_share_statement(session, _subs_query(period).where(vs.customer_id.in_(customers))),
+        seat_rows=tuple(
+            _share_statement(session, query.where(
+                tuple_(c.connection_id, c.subscription_external_id).in_(share_keys)))
+            for query in seat_queries(session.connection(), period)),
+        lines=_share_statement(session, psa_lines_query().where(or_(
+            ag.company_id.in_(_ids_in(COMPANIES)), bl.id.in_(mapped)))))
+
+
+def plan_shares(session: Session, period: BillingPeriod, count: int) -> BookShares:
+    """The book's small tables, and its vendor customers' parts of `count`."""
+    base = read_base(session)
+    customers = list(_raw(session, select(m.VendorCustomer.id, m.VendorCustomer.external_id)))
+    return BookShares.plan(base, share_statements(session, period), count, customers)

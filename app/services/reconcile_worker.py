@@ -10,20 +10,21 @@ findings in the same order.
 
 A worker is this program started again with WORKER_FLAG (`python -m
 app.services.reconcile_worker` from source). It reads two pickled frames on stdin: the
-period with the parts it is handed ahead, then their usage (which the workspace read is the
+period with the parts it is handed ahead (or, on a SQLite workspace, what it reads them with
+itself: see app.services.book_shares), then their usage (which the workspace read is the
 last to deliver) with what to answer. It then asks for a part on stdout, is given one on
-stdin (one of its own, or sent along), reconciles it, appends the answer to a file and asks
-again with where that answer lies, until told to stop. (Given one part with no file, it
-writes one pickled answer on stdout instead, as `check_worker` asks.) An answer is a part's
-findings as app.services.finding_rows.PartFound: asked for rows, the worker turns its new
-findings into the findings table's rows itself, so this process neither rebuilds thousands
-of findings from the pickle nor makes their rows. A worker never opens the workspace: the
-book was read in one snapshot by the process that stores the findings. Workers start when
-the reconciliation starts, so their start-up overlaps the reads. A worker that cannot start
-or fails leaves its parts to this process: slower, never different.
+stdin (one of its own, one it reads, or one sent along), reconciles it, appends the answer
+to a file and asks again with where that answer lies, until told to stop. (Given one part
+with no file, it writes one pickled answer on stdout instead, as `check_worker` asks.) An
+answer is a part's findings as app.services.finding_rows.PartFound: asked for rows, the
+worker turns its new findings into the findings table's rows itself, so this process
+neither rebuilds thousands of findings from the pickle nor makes their rows. A worker only
+ever reads the workspace, and never writes to it: the process that stores the findings does.
+Workers start when the reconciliation starts, so their start-up overlaps the reads. A worker
+that cannot start or fails leaves its parts to this process: slower, never different.
 
-This module imports nothing but the domain and the book (and the rows of the findings
-found here), so a worker starts in a fraction of a second.
+This module imports nothing but the domain, the book and sqlite3 (and the rows of the
+findings found here), so a worker starts in a fraction of a second.
 """
 
 from __future__ import annotations
@@ -39,12 +40,13 @@ import sys
 import tempfile
 import threading
 import traceback
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from pathlib import Path
 from typing import Any, BinaryIO, NoReturn
 
 from app.domain.periods import BillingPeriod
 from app.domain.reconciliation import ReconcileResult, policy_resolver, reconcile
+from app.services.book_shares import BookShares, ShareJob
 from app.services.finding_rows import Found, PartFound, merge_found, part_found
 from app.services.reconcile_book import Book, Key, build_facts
 
@@ -113,6 +115,7 @@ class Worker:
         self.process: subprocess.Popen[bytes] | None = None
         self.failure: str | None = None
         self._answers: Path | None = None
+        self._writing: threading.Thread | None = None  # see _write
         self._errors = tempfile.TemporaryFile()  # noqa: SIM115 - closed by stop()
         try:
             self.process = subprocess.Popen(
@@ -132,16 +135,35 @@ class Worker:
         on its part once they are in."""
         self._write((usage, rows, dict(stored or {})), last=True)
 
-    def _write(self, value: object, *, last: bool = False) -> None:
+    def _write(self, value: object, *, last: bool = False, background: bool = False) -> None:
+        """Write a frame. In the `background`, by a thread: the worker may still be
+        starting, and a frame bigger than the pipe holds would keep this process waiting
+        for it. Frames are written in order: the next write waits for that thread."""
+        self._wait_for_writes()
         if self.process is None or self.failure:
             return
-        assert self.process.stdin is not None
+        data = frame(value)
+        if background:
+            self._writing = threading.Thread(target=self._write_data, args=(data, last),
+                                             daemon=True, name="trueup-reconcile-handout")
+            self._writing.start()
+        else:
+            self._write_data(data, last)
+
+    def _write_data(self, data: bytes, last: bool) -> None:
+        assert self.process is not None and self.process.stdin is not None
         try:
-            write_frame(self.process.stdin, value)
+            self.process.stdin.write(data)
+            self.process.stdin.flush()
             if last:
                 self.process.stdin.close()
         except OSError as exc:  # it died before reading: its stderr says why
             self.failure = f"the reconcile worker could not take its part: {exc}"
+
+    def _wait_for_writes(self) -> None:
+        if self._writing is not None:
+            self._writing.join()
+            self._writing = None
 
     def result(self) -> PartFound | None:
         """The part's findings, or None (with `failure` set) when the worker failed."""
@@ -167,17 +189,19 @@ class Worker:
 
     # --- parts taken one at a time (see PartedRun) ---------------------------------------
 
-    def send_shares(self, period: BillingPeriod, shares: dict[int, Book]) -> None:
-        """Hand over, ahead, the parts this worker is likely to take (their usage follows
-        with `start_taking`); it is then given parts one at a time, these or others."""
+    def send_shares(self, period: BillingPeriod, shares: dict[int, Book] | ShareJob) -> None:
+        """Hand over, ahead, the parts this worker is likely to take, or what it reads them
+        with (their usage follows with `start_taking`); it is then given parts one at a
+        time, these or others."""
         fd, path = tempfile.mkstemp(prefix="trueup-parts-")
         os.close(fd)
         self._answers = Path(path)
-        self._write((period, shares, path))
+        self._write((period, shares, path), background=True)
 
-    def start_taking(self, usage: dict[int, dict[Key, list[tuple]]], *, rows: bool = False,
+    def start_taking(self, usage: dict[Key, list[tuple]], *, rows: bool = False,
                      stored: Mapping[str, str] | None = None) -> None:
-        """The shares' usage groups, and how to answer: the worker then asks for a part."""
+        """The usage groups of the subscriptions of its shares (and perhaps others'), and
+        how to answer: the worker then asks for a part."""
         self._write((usage, rows, dict(stored or {})))
 
     def request(self) -> tuple[int, int, int] | None:
@@ -205,7 +229,8 @@ class Worker:
         return message[1]
 
     def give(self, index: int, part: Book | None) -> None:
-        """Have the worker reconcile part `index`: one of its shares (None), or this one."""
+        """Have the worker reconcile part `index`: this one, or (None) one of its shares or
+        one it reads itself."""
         self._write(("take", index, part))
         if self.failure:
             raise WorkerFailed(self.failure)
@@ -231,6 +256,7 @@ class Worker:
                 self.process.kill()
             with contextlib.suppress(OSError, subprocess.TimeoutExpired):
                 self.process.wait(timeout=5)
+            self._wait_for_writes()  # ended: nobody reads the pipe any more
             for stream in (self.process.stdin, self.process.stdout):
                 with contextlib.suppress(OSError):
                     if stream is not None:
@@ -256,44 +282,53 @@ def workers(count: int) -> Iterator[list[Worker]]:
 # machine come and go: one process may run half as fast as the other for a second or two.
 # Parts small enough that the faster one takes the slower one's last ones leave neither
 # waiting for long; each part costs a little (its own engine run and answer).
-PARTS_PER_PROCESS = 6
+PARTS_PER_PROCESS = 10
 
 
 class _Queue:
     """The parts nobody has taken yet: this process takes them from the front, the workers
-    from the back, so each process starts with its own share and they meet in the middle.
-    `returned` are parts a worker took and never answered."""
+    from the back (each its own share first), so each process starts with its own share and
+    they meet in the middle. `returned` are parts a worker took and never answered."""
 
     def __init__(self, count: int) -> None:
         self._lock = threading.Lock()
-        self._low, self._high = 0, count
+        self._left = set(range(count))
         self.returned: list[int] = []
 
     def front(self) -> int | None:
         with self._lock:
-            if self._low >= self._high:
+            if not self._left:
                 return None
-            self._low += 1
-            return self._low - 1
+            taken = min(self._left)
+            self._left.remove(taken)
+            return taken
 
-    def back(self) -> int | None:
+    def back(self, held: Collection[int] = ()) -> int | None:
+        """The last part left of `held`, else the last part left."""
         with self._lock:
-            if self._low >= self._high:
+            pool = self._left.intersection(held) or self._left
+            if not pool:
                 return None
-            self._high -= 1
-            return self._high
+            taken = max(pool)
+            self._left.remove(taken)
+            return taken
 
 
 class PartedRun:
     """One book reconciled in parts, here and in the workers, as the cores allow.
 
     The book is cut by customer into PARTS_PER_PROCESS parts per process. This process
-    reconciles parts from the front; each worker is handed, ahead, parts from the back
-    (`hand_out` may be given the book before its usage is read, the slowest read: the
-    workers unpickle their shares meanwhile), and is given one part at a time, by a thread
-    of this process that answers its requests: its own share first, then whatever is left,
-    sent along when it does not hold it. Whichever process runs faster takes more parts,
-    and neither waits long for the other. A worker that fails leaves its parts here.
+    reconciles parts from the front; each worker is handed, ahead, parts from the back, and
+    is given one part at a time, by a thread of this process that answers its requests: its
+    own share first, then whatever is left, sent along when it does not hold it. Whichever
+    process runs faster takes more parts, and neither waits long for the other. A worker
+    that fails leaves its parts here.
+
+    The shares are handed out either read (`hand_out`, given the book before its usage is
+    read, the slowest read: the workers unpickle their shares meanwhile), or to be read by
+    each process itself (`share_out`, a SQLite workspace: see app.services.book_shares);
+    then a part of a worker's share that comes to this process is read here, and one that
+    comes to another worker is read there.
 
     With `rows`, every part makes the rows of its new findings (those whose keys are not
     in `stored`, the period's stored findings' hashes by key; see `part_found`).
@@ -303,52 +338,85 @@ class PartedRun:
                  rows: bool = False, stored: Mapping[str, str] | None = None) -> None:
         self.period = period
         self.helpers = helpers
-        self.parts: list[Book] | None = None
+        self.parts: list[Book | None] | None = None
         self.queue = _Queue(0)
         self.rows = rows
         self.stored = dict(stored or {})
+        self._reads: tuple[BookShares, Any] | None = None  # see share_out
+        self._usage: dict[Key, list[tuple]] = {}
+
+    @property
+    def count(self) -> int:
+        """How many parts the book is cut into."""
+        return PARTS_PER_PROCESS * (len(self.helpers) + 1)
 
     def _shares(self) -> list[range]:
         """The parts each worker is handed ahead: consecutive ones from the back."""
-        count = len(self.parts or ())
-        return [range(count - (n + 1) * PARTS_PER_PROCESS, count - n * PARTS_PER_PROCESS)
+        count, size = len(self.parts or ()), PARTS_PER_PROCESS
+        if self._reads is not None:
+            # A worker's share read by the worker: one part fewer than this process's, as
+            # a part is cheaper for it to take from this process (sent, already read) than
+            # the other way round (read again here).
+            size -= 1
+        return [range(count - (n + 1) * size, count - n * size)
                 for n in range(len(self.helpers))]
 
     def hand_out(self, book: Book) -> None:
         if not self.helpers or self.parts is not None:
             return
-        self.parts = book.split(PARTS_PER_PROCESS * (len(self.helpers) + 1))
+        self.parts = list(book.split(self.count))
         self.queue = _Queue(len(self.parts))
         for worker, share in zip(self.helpers, self._shares(), strict=True):
             worker.send_shares(self.period, {n: self.parts[n] for n in share})
 
+    def share_out(self, shares: BookShares, path: str, connection: Any) -> None:
+        """Have each worker read its share from the SQLite workspace file at `path`, and
+        read this process's on `connection` (a DBAPI connection in the run's snapshot)."""
+        assert shares.count == self.count and self.helpers and self.parts is None
+        self.parts = [None] * shares.count
+        self.queue = _Queue(shares.count)
+        self._reads = (shares, connection)
+        held = self._shares()
+        for worker, share in zip(self.helpers, held, strict=True):
+            worker.send_shares(self.period, ShareJob(path, shares, tuple(share)))
+        mine = range(0, min((share.start for share in held), default=shares.count))
+        for n, part in shares.read(connection, mine).items():
+            self.parts[n] = part
+
     def result(self, book: Book) -> Found:
-        """The whole book's findings, merged from its parts'."""
+        """The whole book's findings, merged from its parts'. After `share_out`, `book`
+        is only its usage."""
         if not self.helpers:
             return merge_found([self._here(book)])
         self.hand_out(book)
         assert self.parts is not None
-        part_of: dict[Key, int] = {}
+        held: dict[Key, int] = {}
         for n, part in enumerate(self.parts):
-            part_of.update(dict.fromkeys(part.keys(), n))
-        for part in self.parts:
-            part.usage = {}
+            if part is not None:
+                held.update(dict.fromkeys(part.keys(), n))
+                part.usage = {}
+        self._usage = book.usage
+        theirs: dict[Key, list[tuple]] = {}  # the usage of the parts not read here
         for key, groups in book.usage.items():
-            n = part_of.get(key)
-            if n is not None:
-                self.parts[n].usage[key] = groups
+            n = held.get(key)
+            if n is None:
+                theirs[key] = groups
+            else:
+                self.parts[n].usage[key] = groups  # type: ignore[union-attr]
         spans: list[list[tuple[int, int, int]]] = [[] for _ in self.helpers]
         threads = []
         for worker, share, answered in zip(self.helpers, self._shares(), spans, strict=True):
-            worker.start_taking({n: self.parts[n].usage for n in share}, rows=self.rows,
-                                stored=self.stored)
+            usage = theirs if self._reads is not None else {  # handed out: its shares'
+                key: groups for n in share
+                for key, groups in self.parts[n].usage.items()}  # type: ignore[union-attr]
+            worker.start_taking(usage, rows=self.rows, stored=self.stored)
             thread = threading.Thread(target=self._serve, args=(worker, set(share), answered),
                                       daemon=True, name="trueup-reconcile-worker")
             thread.start()
             threads.append(thread)
         found: dict[int, PartFound] = {}
         while (n := self.queue.front()) is not None:
-            found[n] = self._here(self.parts[n])
+            found[n] = self._here(self._part(n))
         for thread in threads:
             thread.join()
         for worker, answered in zip(self.helpers, spans, strict=True):
@@ -359,8 +427,18 @@ class PartedRun:
                             "reconciling its parts here", exc_info=True)
                 self.queue.returned += [n for n, _, _ in answered]
         for n in self.queue.returned:
-            found[n] = self._here(self.parts[n])
+            found[n] = self._here(self._part(n))
         return merge_found([found[n] for n in sorted(found)])
+
+    def _part(self, n: int) -> Book:
+        """Part `n`, read here first when it is a worker's share (after `share_out`)."""
+        assert self.parts is not None
+        part = self.parts[n]
+        if part is None:
+            assert self._reads is not None
+            shares, connection = self._reads
+            part = self.parts[n] = _with_usage(shares.read(connection, (n,))[n], self._usage)
+        return part
 
     def _serve(self, worker: Worker, held: set[int], answered: list[tuple[int, int, int]]
                ) -> None:
@@ -373,10 +451,11 @@ class PartedRun:
                 if span is not None:
                     answered.append(span)
                     taken = None
-                taken = self.queue.back()
+                taken = self.queue.back(held)
                 if taken is None:
                     worker.dismiss()
                     return
+                # A part this process read goes along; another the worker holds or reads.
                 worker.give(taken, None if taken in held else self.parts[taken])
         except Exception as exc:  # noqa: BLE001 - whatever it was, its parts are done here
             worker.failure = worker.failure or f"the reconcile worker failed: {exc!r}"
@@ -399,10 +478,14 @@ def reconcile_in_parts(period: BillingPeriod, book: Book, helpers: list[Worker]
 FRAME_HEADER = struct.Struct("<Q")  # the length of the pickle that follows
 
 
-def write_frame(stream: BinaryIO, value: object) -> None:
+def frame(value: object) -> bytes:
+    """A frame: the length of the pickle of `value`, then the pickle."""
     data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-    stream.write(FRAME_HEADER.pack(len(data)))
-    stream.write(data)
+    return FRAME_HEADER.pack(len(data)) + data
+
+
+def write_frame(stream: BinaryIO, value: object) -> None:
+    stream.write(frame(value))
     stream.flush()
 
 
@@ -438,11 +521,15 @@ def serve(stdin: Any = None, stdout: Any = None) -> int:
     parts = False
     try:
         period, job, *answers = read_frame(stdin)
-        usage, rows, stored = read_frame(stdin)
-        if answers:  # parts given one at a time (see PartedRun), answered through a file
-            parts = True
-            _take_parts(period, job, answers[0], usage, rows, stored, stdin, stdout)
+        parts = bool(answers)
+        if parts:  # parts given one at a time (see PartedRun), answered through a file
+            # A share to read is read at once, while the parent reads its own.
+            shares = job.read() if isinstance(job, ShareJob) else job
+            usage, rows, stored = read_frame(stdin)
+            _take_parts(period, shares, job if isinstance(job, ShareJob) else None,
+                        answers[0], usage, rows, stored, stdin, stdout)
             return 0
+        usage, rows, stored = read_frame(stdin)
         job.usage = usage
         answer: tuple[str, Any] = ("ok", part_found(reconcile_part(period, job), job,
                                                     rows=rows, stored=stored))
@@ -457,13 +544,19 @@ def serve(stdin: Any = None, stdout: Any = None) -> int:
     return 0
 
 
-def _take_parts(period: BillingPeriod, shares: dict[int, Book], path: str,
-                usage: dict[int, dict[Key, list[tuple]]], rows: bool, stored: dict[str, str],
+def _with_usage(part: Book, usage: dict[Key, list[tuple]]) -> Book:
+    """The part, its usage groups taken from `usage` (the groups of many subscriptions)."""
+    keys = part.keys()
+    part.usage = {key: groups for key in keys if (groups := usage.get(key)) is not None}
+    return part
+
+
+def _take_parts(period: BillingPeriod, shares: dict[int, Book], reads: ShareJob | None,
+                path: str, usage: dict[Key, list[tuple]], rows: bool, stored: dict[str, str],
                 stdin: BinaryIO, stdout: BinaryIO) -> None:
     """Ask for a part, reconcile it, append the answer to the answers file at `path` and
-    say where it lies with the next request, until told to stop."""
-    for n, part in shares.items():
-        part.usage = usage.get(n, {})
+    say where it lies with the next request, until told to stop. A part given without its
+    rows is one of `shares`, or read with `reads`; `usage` holds their usage groups."""
     span: tuple[int, int, int] | None = None
     with open(path, "ab") as answers:
         while True:
@@ -473,7 +566,8 @@ def _take_parts(period: BillingPeriod, shares: dict[int, Book], path: str,
                 return
             _, n, part = message
             if part is None:
-                part = shares.pop(n)
+                part = _with_usage(shares.pop(n) if n in shares or reads is None
+                                   else reads.read((n,))[n], usage)
             data = pickle.dumps(part_found(reconcile_part(period, part), part, rows=rows,
                                            stored=stored), protocol=pickle.HIGHEST_PROTOCOL)
             offset = answers.tell()

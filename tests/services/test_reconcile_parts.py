@@ -386,8 +386,8 @@ def test_small_books_stay_in_one_process():
 
 
 def test_reconcile_period_uses_workers_for_a_big_book(demo, tmp_path, monkeypatch):
-    """With the threshold lowered, the service reconciles the demo in two processes and
-    stores what one process stores."""
+    """With the threshold lowered, the service reconciles the demo in two processes, each
+    reading its share of the book, and stores what one process stores."""
     one, two = tmp_path / "one.sqlite", tmp_path / "two.sqlite"
     shutil.copy2(demo, one)
     shutil.copy2(demo, two)
@@ -399,6 +399,13 @@ def test_reconcile_period_uses_workers_for_a_big_book(demo, tmp_path, monkeypatc
         return real(count)
 
     monkeypatch.setattr(worker_module, "available_cores", lambda: 2)
+    shared, share_out = [], PartedRun.share_out
+
+    def sharing(self, shares, path, connection):  # noqa: ANN001, ANN202
+        shared.append(path)
+        return share_out(self, shares, path, connection)
+
+    monkeypatch.setattr(PartedRun, "share_out", sharing)
     reports = []
     for path, threshold in ((one, 10**9), (two, 1)):
         monkeypatch.setattr(worker_module, "MIN_SUBSCRIPTIONS", threshold)
@@ -417,6 +424,7 @@ def test_reconcile_period_uses_workers_for_a_big_book(demo, tmp_path, monkeypatc
         finally:
             ws.close()
     assert started == [0, 0, 1, 1]
+    assert shared == [str(two)] * 2  # the worker read its share of the workspace itself
     assert reports[:4] == reports[4:] and reports[1] and reports[3] != reports[1]
     rerun = reports[2]
     assert rerun.changed and rerun.unchanged and rerun.new + rerun.resolved
