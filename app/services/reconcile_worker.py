@@ -107,8 +107,8 @@ class Worker:
     writing takes no longer than the pipe needs). Only small messages come back through the
     pipe while this process computes: a thread of it moving a big answer a pipe buffer at a
     time would wait for Python's lock at every buffer, and the worker with it; answers go to
-    a file, read at the end in one go. The worker's stderr goes to a file too, so nothing it
-    says there can fill a pipe and stall it.
+    a file, each read in one go once the worker has its next part. The worker's stderr goes
+    to a file too, so nothing it says there can fill a pipe and stall it.
     """
 
     def __init__(self) -> None:
@@ -239,12 +239,16 @@ class Worker:
         """No part is left: the worker exits."""
         self._write(("stop",), last=True)
 
-    def answers(self, spans: list[tuple[int, int, int]]) -> dict[int, PartFound]:
-        """The answers the worker wrote, by part: one read of its answers file."""
-        if not spans or self._answers is None:
-            return {}
-        data = self._answers.read_bytes()
-        return {n: pickle.loads(data[offset:offset + length]) for n, offset, length in spans}
+    def answer(self, span: tuple[int, int, int]) -> PartFound:
+        """The answer the worker wrote for a part, where `request` said it lies."""
+        _, offset, length = span
+        assert self._answers is not None
+        with self._answers.open("rb") as answers:
+            answers.seek(offset)
+            data = answers.read(length)
+        if len(data) != length:
+            raise EOFError("the reconcile worker's answer was cut short")
+        return pickle.loads(data)
 
     def _stderr(self) -> str:
         self._errors.seek(0)
@@ -403,29 +407,21 @@ class PartedRun:
                 theirs[key] = groups
             else:
                 self.parts[n].usage[key] = groups  # type: ignore[union-attr]
-        spans: list[list[tuple[int, int, int]]] = [[] for _ in self.helpers]
+        found: dict[int, PartFound] = {}  # by part, filled here and by the threads
         threads = []
-        for worker, share, answered in zip(self.helpers, self._shares(), spans, strict=True):
+        for worker, share in zip(self.helpers, self._shares(), strict=True):
             usage = theirs if self._reads is not None else {  # handed out: its shares'
                 key: groups for n in share
                 for key, groups in self.parts[n].usage.items()}  # type: ignore[union-attr]
             worker.start_taking(usage, rows=self.rows, stored=self.stored)
-            thread = threading.Thread(target=self._serve, args=(worker, set(share), answered),
+            thread = threading.Thread(target=self._serve, args=(worker, set(share), found),
                                       daemon=True, name="trueup-reconcile-worker")
             thread.start()
             threads.append(thread)
-        found: dict[int, PartFound] = {}
         while (n := self.queue.front()) is not None:
             found[n] = self._here(self._part(n))
         for thread in threads:
             thread.join()
-        for worker, answered in zip(self.helpers, spans, strict=True):
-            try:
-                found.update(worker.answers(answered))
-            except Exception:  # noqa: BLE001 - an unreadable answer: those parts again here
-                log.warning("the reconcile worker's answers could not be read; "
-                            "reconciling its parts here", exc_info=True)
-                self.queue.returned += [n for n, _, _ in answered]
         for n in self.queue.returned:
             found[n] = self._here(self._part(n))
         return merge_found([found[n] for n in sorted(found)])
@@ -440,28 +436,43 @@ class PartedRun:
             part = self.parts[n] = _with_usage(shares.read(connection, (n,))[n], self._usage)
         return part
 
-    def _serve(self, worker: Worker, held: set[int], answered: list[tuple[int, int, int]]
-               ) -> None:
-        """A worker's requests, answered until no part is left or it fails (a thread)."""
+    def _serve(self, worker: Worker, held: set[int], found: dict[int, PartFound]) -> None:
+        """A worker's requests, answered until no part is left or it fails (a thread). The
+        answer to a part is read once the worker has its next one: while this process is
+        still busy, or waits for the worker's last part."""
         assert self.parts is not None
         taken: int | None = None
+        answered: tuple[int, int, int] | None = None
         try:
             while True:
-                span = worker.request()
-                if span is not None:
-                    answered.append(span)
-                    taken = None
+                answered = worker.request()
                 taken = self.queue.back(held)
                 if taken is None:
                     worker.dismiss()
+                else:  # a part this process read goes along; another it holds or reads
+                    worker.give(taken, None if taken in held else self.parts[taken])
+                if answered is not None:
+                    self._collect(worker, answered, found)
+                    answered = None
+                if taken is None:
                     return
-                # A part this process read goes along; another the worker holds or reads.
-                worker.give(taken, None if taken in held else self.parts[taken])
         except Exception as exc:  # noqa: BLE001 - whatever it was, its parts are done here
             worker.failure = worker.failure or f"the reconcile worker failed: {exc!r}"
             log.warning("%s; reconciling its parts here", worker.failure)
+            if answered is not None:
+                self._collect(worker, answered, found)
             if taken is not None:
                 self.queue.returned.append(taken)
+
+    def _collect(self, worker: Worker, span: tuple[int, int, int],
+                 found: dict[int, PartFound]) -> None:
+        """The worker's answer to a part, or that part back to be reconciled here."""
+        try:
+            found[span[0]] = worker.answer(span)
+        except Exception:  # noqa: BLE001 - an unreadable answer: that part again here
+            log.warning("the reconcile worker's answer could not be read; reconciling its "
+                        "part here", exc_info=True)
+            self.queue.returned.append(span[0])
 
     def _here(self, part: Book) -> PartFound:
         """A part reconciled in this process, as a worker would answer it."""

@@ -323,6 +323,26 @@ def test_a_part_taken_for_a_worker_that_could_not_be_given_it_is_done_here(book,
     _same(result, reconcile_part(PERIOD, book))
 
 
+def test_an_answer_that_cannot_be_read_is_reconciled_here(book, monkeypatch, caplog):
+    """A part the worker answered whose answer cannot be read back is reconciled here: not
+    lost, not counted twice."""
+    real, tried = Worker.answer, []
+
+    def answer(self, span):
+        tried.append(span[0])
+        if len(tried) == 1:
+            raise EOFError("the reconcile worker's answer was cut short")
+        return real(self, span)
+
+    monkeypatch.setattr(Worker, "answer", answer)
+    _slow_here(monkeypatch, 0.25)  # the worker answers some parts before all are taken
+    with caplog.at_level(logging.WARNING), workers(1) as helpers:
+        result = reconcile_in_parts(PERIOD, book, helpers)
+        assert helpers[0].failure is None
+    assert len(tried) > 1 and "answer could not be read" in caplog.text
+    _same(result, reconcile_part(PERIOD, book))
+
+
 def test_a_workers_answers_file_goes_with_it(book):
     with workers(1) as helpers:
         reconcile_in_parts(PERIOD, book, helpers)
