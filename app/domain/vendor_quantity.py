@@ -71,7 +71,7 @@ def changes_from_lots(lots: Sequence[Lot], *, live: bool, end_note: str = "") ->
     by_day: dict[date, list[tuple[Decimal, Lot]]] = {}
     for lot in extended:
         by_day.setdefault(lot.start, []).append((lot.quantity, lot))
-        if lot.end is not None:
+        if lot.end is not None and lot.end < date.max:
             by_day.setdefault(lot.end + ONE_DAY, []).append((-lot.quantity, lot))
     changes: list[SeatChange] = []
     level = ZERO
@@ -129,14 +129,15 @@ def vendor_timeline(observed: QuantityTimeline, changes: Sequence[SeatChange],
     refs: dict[date, list[str]] = {}
     for line in billed_lines:
         refs.setdefault(line.start, []).append(line.key)
-        refs.setdefault(line.end + ONE_DAY, []).append(line.key)
+        if line.end < date.max:  # a line that never ends has no day after it
+            refs.setdefault(line.end + ONE_DAY, []).append(line.key)
     ordered = sorted(changes, key=lambda c: (c.effective, PRECISION[c.source]))
     on_day: dict[date, SeatChange] = {}
     for change in ordered:
         on_day.setdefault(change.effective, change)
     first_seen = ordered[0].effective if ordered else None
     days = sorted({d for d, _ in observed.steps} | {d for d, _ in billed.steps}
-                  | set(starts) | {end + ONE_DAY for _, end in cover})
+                  | set(starts) | {end + ONE_DAY for _, end in cover if end < date.max})
     steps: list[tuple[date, Decimal]] = []
     out: list[SeatChange] = []
     spans: list[tuple[date, date | None, Source]] = []
@@ -156,7 +157,8 @@ def vendor_timeline(observed: QuantityTimeline, changes: Sequence[SeatChange],
             spans[-1] = (spans[-1][0], day - ONE_DAY, spans[-1][2])
         seen = observed.quantity_on(day)
         if is_billed and first_seen is not None and day >= first_seen and seen != value:
-            disagreements.append(Disagreement(day, days[index + 1] - ONE_DAY, value, seen))
+            until = days[index + 1] - ONE_DAY if index + 1 < len(days) else date.max
+            disagreements.append(Disagreement(day, until, value, seen))
         if value != level:
             steps.append((day, value))
             out.append(_combined_change(day, level, value, is_billed, rule, on_day.get(day),
@@ -184,7 +186,7 @@ def _combined_change(day: date, before: Decimal, after: Decimal, is_billed: bool
 def _coverage(lines: Iterable[BilledLine]) -> list[tuple[date, date]]:
     merged: list[tuple[date, date]] = []
     for start, end in sorted((line.start, line.end) for line in lines):
-        if merged and start <= merged[-1][1] + ONE_DAY:
+        if merged and (merged[-1][1] == date.max or start <= merged[-1][1] + ONE_DAY):
             merged[-1] = (merged[-1][0], max(merged[-1][1], end))
         else:
             merged.append((start, end))
@@ -195,7 +197,8 @@ def _merge(items: list[Disagreement]) -> list[Disagreement]:
     out: list[Disagreement] = []
     for item in items:
         last = out[-1] if out else None
-        if (last and last.end + ONE_DAY == item.start and last.billed == item.billed
+        if (last and last.end < date.max and last.end + ONE_DAY == item.start
+                and last.billed == item.billed
                 and last.observed == item.observed):
             out[-1] = Disagreement(last.start, item.end, item.billed, item.observed)
         else:

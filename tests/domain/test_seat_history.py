@@ -231,6 +231,24 @@ def test_billed_lines_rule_the_days_they_cover():
     assert step.source is Source.CHARGE_LINE and step.refs == ("prorate",)
 
 
+def test_a_billed_line_that_never_ends_rules_every_day_from_its_start():
+    """A line dated to the last day there is (an import's "open" end) has no day after it:
+    with stored lots beside it, as alone, it is the seats from its start on."""
+    terms = Terms(date(2024, 1, 1), created_at=at(2023, 12, 31, 15))
+    history = derive_seat_history([hist(at(2023, 12, 31, 15), 10)], terms, UTC,
+                                  through=date(2025, 4, 15))
+    lines = [BilledLine("open", date(2025, 3, 1), date.max, D(12)),
+             BilledLine("later", date(2025, 6, 1), date(2025, 6, 30), D(1))]
+    result = vendor_timeline(observed_timeline(history.lots, live=True),
+                             changes_from_lots(history.lots, live=True), lines)
+    assert result.quantity_on(date(2025, 2, 28)) == 10
+    assert result.quantity_on(date(2025, 3, 1)) == 12
+    assert result.quantity_on(date(2025, 6, 15)) == 13
+    assert result.quantity_on(date.max) == 12
+    [open_lot] = [Lot(D(12), date(2025, 3, 1), date.max, None, Source.CHARGE_LINE)]
+    assert observed_timeline([open_lot], live=False).quantity_on(date.max) == 12
+
+
 def test_nce_add_refund_pair_sums_to_the_new_quantity():
     lines = [BilledLine("new", date(2025, 1, 1), date(2025, 12, 31), D(5)),
              BilledLine("refund", date(2025, 3, 5), date(2025, 12, 31), D(-5)),
