@@ -27,7 +27,8 @@ modules compiled, as an installed TrueUp has them (see `compiled`):
              days inside the period, is reported too as baseline_seat_days_s);
 * trueup   - `reconcile_period` for the month: read the book, build the facts and run the
              engine (on a big book, part of it in a worker process per extra core, each
-             process reading its own share of the book), store
+             process reading its own share of the book, less the subscriptions SQL
+             finds plainly in step, counted unread), store
              the findings (a first run, as at month end). Its usage is read from the usage
              lines added up by day (app.models.usage_days), which importing the lines did:
              that adding up is timed at generation and reported as usage_days_s, a cost of

@@ -48,14 +48,21 @@ class Bound(NamedTuple):
 
 CUSTOMERS, COMPANIES = Bound("customers"), Bound("companies")
 Statement = tuple[str, tuple[Any, ...]]  # SQL text and its positional parameters
+# The temporary table of a share's subscriptions, each flagged quiet or not, while it is read.
+SHARE_TABLE = "trueup_share_subscriptions"
 
 
 @dataclass(frozen=True)
 class ShareStatements:
-    """The reads of a share's big tables, in the columns and order `read_book` reads the
-    whole book's: subscriptions with their customers, seat charge lines (one statement per
-    search of their index), live PSA lines with their agreements."""
+    """The reads of a share: `prepare` lists its subscriptions in SHARE_TABLE, flagging those
+    plainly in step (app.services.quiet_subscriptions); `quiet` counts those per vendor
+    customer (id, external id, count); the others read the big tables for the rest, in
+    the columns and order `read_book` reads the whole book's: subscriptions with their
+    customers, seat charge lines (one statement per search of their index), live PSA
+    lines with their agreements."""
 
+    prepare: Statement
+    quiet: Statement
     subs: Statement
     seat_rows: tuple[Statement, ...]
     lines: Statement
@@ -102,13 +109,21 @@ class BookShares:
                                                  for p in params)).fetchall()
 
         statements = self.statements
-        subs = rows(statements.subs)
-        seat_rows: dict[tuple[int, str], list[tuple]] = defaultdict(list)
-        for statement in statements.seat_rows:
-            for row in rows(statement):
-                seat_rows[(row[0], row[1])].append(row[2:])
-        lines = {row[0]: Line._make(row) for row in rows(statements.lines)}
-        book = replace(self.base, subs=subs, seat_rows=dict(seat_rows), lines=lines)
+        connection.execute(f"DROP TABLE IF EXISTS temp.{SHARE_TABLE}")
+        rows(statements.prepare)
+        try:
+            quiet = {(customer_id, external_id): count
+                     for customer_id, external_id, count in rows(statements.quiet)}
+            subs = rows(statements.subs)
+            seat_rows: dict[tuple[int, str], list[tuple]] = defaultdict(list)
+            for statement in statements.seat_rows:
+                for row in rows(statement):
+                    seat_rows[(row[0], row[1])].append(row[2:])
+            lines = {row[0]: Line._make(row) for row in rows(statements.lines)}
+        finally:
+            connection.execute(f"DROP TABLE temp.{SHARE_TABLE}")
+        book = replace(self.base, subs=subs, seat_rows=dict(seat_rows), lines=lines,
+                       quiet=quiet)
         split = book.split(self.count)
         return {n: split[n] for n in sorted(wanted)}
 

@@ -118,6 +118,9 @@ class Book:
     type, start, end, quantity, unit price, subtotal, total, invoice, currency); `usage` the
     usage groups per key (see app.services.reconcile_charges); `lots` the seat lots per
     subscription id as (quantity, start, end, unit cost, source, cancellation window end).
+    `quiet` counts, per vendor customer (id, external id), the subscriptions found plainly
+    in step before their rows were read (app.services.quiet_subscriptions): they are not
+    in `subs`, nor their rows anywhere.
     """
 
     rules: list[PolicyRule] = field(default_factory=list)
@@ -136,6 +139,7 @@ class Book:
     seat_rows: dict[Key, list[tuple]] = field(default_factory=dict)
     usage: dict[Key, list[tuple]] = field(default_factory=dict)
     subs: list[tuple] = field(default_factory=list)
+    quiet: dict[tuple[int, str], int] = field(default_factory=dict)
 
     def __getstate__(self) -> dict[str, Any]:
         """The big tables of raw rows travel as one `marshal` blob when they hold only the
@@ -196,9 +200,16 @@ class Book:
                         mine[line_id] = every[line_id]
         keys = [[(sub[SUB_CONNECTION], sub[SUB_EXTERNAL]) for sub in group] for group in subs]
         ids = [[sub[SUB_ID] for sub in group] for group in subs]
+        quiet: list[dict[tuple[int, str], int]] = [{} for _ in range(parts)]
+        for customer, count in self.quiet.items():
+            part = owned.get(customer[0])
+            if part is None:
+                part = owner_part(self, *customer, parts)
+            quiet[part][customer] = count
         return [replace(self, subs=subs[n], seat_rows=_rows_of(self.seat_rows, keys[n]),
                         usage=_rows_of(self.usage, keys[n]), lots=_rows_of(self.lots, ids[n]),
-                        sub_lines=_rows_of(sub_lines, ids[n]), lines=lines[n])
+                        sub_lines=_rows_of(sub_lines, ids[n]), lines=lines[n],
+                        quiet=quiet[n])
                 for n in range(parts)]
 
 
@@ -304,7 +315,8 @@ def build_facts(book: Book, period: BillingPeriod, policy_for: PolicyFor | None 
 
     Given the engine's `policy_for`, a subscription that is plainly in step (see
     app.domain.reconciliation.quiet) is counted instead: building its facts only for the
-    engine to find nothing costs most of a month-end run.
+    engine to find nothing costs most of a month-end run. So are those found in step
+    before they were read (`Book.quiet`).
     """
     lines, steps = book.lines, book.steps
     one_time: dict[int, list[Line]] = defaultdict(list)
@@ -398,4 +410,4 @@ def build_facts(book: Book, period: BillingPeriod, policy_for: PolicyFor | None 
             others, price, state, psa_kind,
             motion_map.get((company.id, motion)) if company else None, one_time_agreement,
             product.external_id if product else None, product.price if product else None))
-    return Built(out, quiet)
+    return Built(out, quiet + sum(book.quiet.values()))

@@ -14,16 +14,18 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import String, and_, bindparam, column, func, or_, select, tuple_
+from sqlalchemy import String, and_, bindparam, column, func, or_, select, table, tuple_
 from sqlalchemy.orm import Session
-from sqlalchemy.sql import Select
+from sqlalchemy.sql import ColumnElement, Select
 
 from app.domain.periods import BillingPeriod
 from app.domain.policy import PolicyRule
 from app.models import entities as m
+from app.services import quiet_subscriptions
 from app.services.book_shares import (
     COMPANIES,
     CUSTOMERS,
+    SHARE_TABLE,
     BookShares,
     Bound,
     ShareStatements,
@@ -128,18 +130,24 @@ def read_base(session: Session) -> Book:
     return book
 
 
+def _in_book(period: BillingPeriod) -> ColumnElement:
+    """The vendor subscriptions of the period's book: those ended before it only when still
+    mapped to a PSA line."""
+    vs = m.VendorSubscription
+    return or_(vs.end_date.is_(None), vs.end_date >= period.start - timedelta(days=1),
+               and_(vs.id.in_(select(m.SubscriptionMapping.vendor_subscription_id))))
+
+
 def _subs_query(period: BillingPeriod) -> Select:
-    """The period's vendor subscriptions with their customers (those ended before it only
-    when still mapped to a PSA line). Every read is in one order, the whole book's or a
-    share's (see book_shares), as is every other big read."""
+    """The period's vendor subscriptions with their customers. Every read is in one order,
+    the whole book's or a share's (see book_shares), as is every other big read."""
     vs, vc = m.VendorSubscription, m.VendorCustomer
     return (select(vs.id, vs.connection_id, vs.external_id, vs.sku, vs.product_name,
                    vs.quantity, vs.unit_cost, vs.unit_price, vs.currency, vs.term,
                    vs.billing_frequency, vs.start_date, vs.end_date, vs.status, vc.external_id,
                    vc.name, vc.id)
             .join(vc, vc.id == vs.customer_id)
-            .where(or_(vs.end_date.is_(None), vs.end_date >= period.start - timedelta(days=1),
-                       and_(vs.id.in_(select(m.SubscriptionMapping.vendor_subscription_id)))))
+            .where(_in_book(period))
             .order_by(vs.id))
 
 
@@ -173,27 +181,48 @@ def _share_statement(session: Session, query: Select) -> Statement:
                                 for name in compiled.positiontup or ())
 
 
-def share_statements(session: Session, period: BillingPeriod) -> ShareStatements:
-    """The big tables' reads of `read_book` for a share of the book's customers (SQLite)."""
-    vs, bl, ag = m.VendorSubscription, m.PsaBillingLine, m.PsaAgreement
-    customers = _ids_in(CUSTOMERS)
-    share_keys = select(vs.connection_id, vs.external_id).where(vs.customer_id.in_(customers))
-    mapped = (select(m.SubscriptionMapping.psa_billing_line_id)
-              .join(vs, vs.id == m.SubscriptionMapping.vendor_subscription_id)
-              .where(vs.customer_id.in_(customers)))
+def share_statements(session: Session, period: BillingPeriod, base: Book) -> ShareStatements:
+    """The big tables' reads of `read_book` for a share of the book's customers (SQLite),
+    less the subscriptions plainly in step (app.services.quiet_subscriptions), which the
+    share's first statement lists in a temporary table and the next one counts."""
+    vs, bl, ag, sm = m.VendorSubscription, m.PsaBillingLine, m.PsaAgreement, \
+        m.SubscriptionMapping
+    listed = quiet_subscriptions.subscriptions(
+        period, quiet_subscriptions.loud_refs(base), _ids_in(CUSTOMERS), _ids_in(COMPANIES),
+        _in_book(period))
+    share = table(SHARE_TABLE, *(column(name) for name in (
+        "id", "connection_id", "external_id", "customer_id", "quiet")), schema="temp")
+    loud = select(share.c.id).where(share.c.quiet == 0)
+    vc = m.VendorCustomer
+    quiet = (select(share.c.customer_id, vc.external_id, func.count())
+             .join(vc, vc.id == share.c.customer_id)
+             .where(share.c.quiet == 1)
+             .group_by(share.c.customer_id, vc.external_id))
     c = LINES.c
+    sql, params = _share_statement(session, listed)
     return ShareStatements(
-        subs=_share_statement(session, _subs_query(period).where(vs.customer_id.in_(customers))),
+        prepare=(f"CREATE TEMP TABLE {SHARE_TABLE} AS {sql}", params),
+        quiet=_share_statement(session, quiet),
+        subs=_share_statement(session, _subs_query(period).where(vs.id.in_(loud))),
         seat_rows=tuple(
             _share_statement(session, query.where(
-                tuple_(c.connection_id, c.subscription_external_id).in_(share_keys)))
+                tuple_(c.connection_id, c.subscription_external_id).in_(
+                    select(share.c.connection_id, share.c.external_id)
+                    .where(share.c.quiet == 0))))
             for query in seat_queries(session.connection(), period)),
+        # A company's lines, and the lines mapped to its share's subscriptions, less those
+        # mapped to quiet subscriptions only.
         lines=_share_statement(session, psa_lines_query().where(or_(
-            ag.company_id.in_(_ids_in(COMPANIES)), bl.id.in_(mapped)))))
+            and_(ag.company_id.in_(_ids_in(COMPANIES)), bl.id.not_in(
+                select(sm.psa_billing_line_id)
+                .where(sm.vendor_subscription_id.in_(select(share.c.id)
+                                                     .where(share.c.quiet == 1))))),
+            bl.id.in_(select(sm.psa_billing_line_id)
+                      .where(sm.vendor_subscription_id.in_(loud)))))))
 
 
 def plan_shares(session: Session, period: BillingPeriod, count: int) -> BookShares:
     """The book's small tables, and its vendor customers' parts of `count`."""
     base = read_base(session)
     customers = list(_raw(session, select(m.VendorCustomer.id, m.VendorCustomer.external_id)))
-    return BookShares.plan(base, share_statements(session, period), count, customers)
+    return BookShares.plan(base, share_statements(session, period, base), count, customers)

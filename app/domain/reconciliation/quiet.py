@@ -35,6 +35,17 @@ from app.domain.reconciliation.facts import (
 from app.domain.reconciliation.findings import REFERENCE_PREFIX, finding_reference
 from app.domain.seat_history import states_seats
 
+# Charge types, spelled as stored, that `in_step` takes as the one seat charge line of a
+# bundle: they state seats and are not usage (Partner Center's cycle, purchase and renewal
+# types; a Pax8 invoice item's "subscription"). A rule applied before the facts are built
+# (app.services.quiet_subscriptions) names them; any other type is left to the checks.
+PLAIN_SEAT_CHARGE_TYPES: tuple[str, ...] = (
+    "cycleCharge", "cycleFee", "new", "renew", "renewFee", "activationFee", "subscription")
+
+
+# The policy keys `in_step` reads: a rule on any other key cannot change what it says.
+IN_STEP_POLICY_KEYS = frozenset({"internal", "exclude", "negative_margin_alert"})
+
 
 class PlainSeats(NamedTuple):
     """A mapped subscription with one seat charge line, one PSA line and nothing else.
