@@ -50,6 +50,7 @@ from sqlalchemy import (
     not_,
     or_,
     select,
+    union_all,
 )
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import ColumnElement, Select
@@ -133,22 +134,31 @@ def subscriptions(period: BillingPeriod, refs: LoudRefs, customers: Select,
     cm, co = m.CustomerMapping, m.PsaCompany
     start, end = period.start.isoformat(), period.end.isoformat()
     window_end = (period.end + ONE_TIME_WINDOW).isoformat()
-    other_lines = LINES.alias("other_line")
-    c, other = LINES.c, other_lines.c
     named_customers = _listed("named_customers", refs.customers)
     mappings = select(func.count()).where(sm.vendor_subscription_id == vs.id) \
         .scalar_subquery()
-    only_line_in_period = not_(select(literal(1)).where(
-        other.connection_id == c.connection_id,
-        other.subscription_external_id == c.subscription_external_id,
-        other.charge_start <= end, or_(other.charge_end >= start, other.charge_end.is_(None)),
-        other.id != c.id).correlate_except(other_lines).exists())
-    seat_line = select(literal(1)).select_from(LINES).correlate_except(LINES).where(
-        c.connection_id == vs.connection_id, c.subscription_external_id == vs.external_id,
-        c.charge_start <= start, c.is_usage.is_(False), c.charge_end.concat("") >= end,
-        c.charge_end < date.max.isoformat(), c.charge_type.in_(_listed("seat_charge_types", PLAIN_SEAT_CHARGE_TYPES)),
-        c.currency == vs.currency, c.quantity == bl.quantity, _real(c.quantity) > 0,
-        only_line_in_period).exists()
+    # The one line of the subscription touching the period: the only one that started by
+    # its first day and touches it (`spanning`), and none starting later in it.
+    later_lines = LINES.alias("later_line")
+    c, later = LINES.c, later_lines.c
+    spanning = _spanning(start).cte("spanning")
+    seat_line = (
+        select(literal(1))
+        .select_from(spanning)
+        .join(LINES, c.id == spanning.c.only_id)
+        .correlate_except(spanning, LINES)
+        .where(spanning.c.connection_id == vs.connection_id,
+               spanning.c.subscription_external_id == vs.external_id, spanning.c.lines == 1,
+               c.is_usage.is_(False), c.charge_end >= end,
+               c.charge_end < date.max.isoformat(),
+               c.charge_type.in_(_listed("seat_charge_types", PLAIN_SEAT_CHARGE_TYPES)),
+               c.currency == vs.currency, c.quantity == bl.quantity, _real(c.quantity) > 0,
+               not_(select(literal(1)).select_from(later_lines)
+                    .where(later.connection_id == vs.connection_id,
+                           later.subscription_external_id == vs.external_id,
+                           later.charge_start > start, later.charge_start <= end)
+                    .correlate_except(later_lines).exists()))
+        .exists())
     price, cost = _real(bl.unit_price), _real(vs.unit_cost)
     mapped_line = (
         select(literal(1))
@@ -184,6 +194,26 @@ def subscriptions(period: BillingPeriod, refs: LoudRefs, customers: Select,
                    case((quiet, 1), else_=0).label("quiet"))
             .join(vc, vc.id == vs.customer_id)
             .where(vs.customer_id.in_(customers), in_period))
+
+
+def _spanning(start: str) -> Select:
+    """Per subscription key, how many of its lines started by the period's first day and
+    touch the period, and the last of them (`only_id`: the one, when there is one). Read
+    from the indexes of the lines ending on or after a day (seat lines, by their last day
+    and key; usage lines spanning days), never a subscription's whole history."""
+    c = LINES.c
+    started = [c.subscription_external_id.is_not(None), c.charge_start <= start]
+    seats = c.is_usage.is_(False)
+    spans = and_(c.is_usage.is_(True), or_(c.charge_end.is_(None),
+                                           c.charge_end > c.charge_start))
+    touching = union_all(*(
+        select(c.id, c.connection_id, c.subscription_external_id).where(kind, ends, *started)
+        for kind in (seats, spans) for ends in (c.charge_end.is_(None), c.charge_end >= start)
+    )).subquery()
+    t = touching.c
+    return (select(t.connection_id, t.subscription_external_id,
+                   func.count().label("lines"), func.max(t.id).label("only_id"))
+            .group_by(t.connection_id, t.subscription_external_id))
 
 
 def _marked(companies: Select, start: str, window_end: str) -> Select:

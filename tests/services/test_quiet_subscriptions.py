@@ -234,11 +234,17 @@ def _line(**changes):  # noqa: ANN003, ANN202
     (PLAIN, [], [], 1),
     (PLAIN, [(0, "Usage for March", date(2026, 3, 5))], [("vendor", "pax8", "markup", "list")],
      1),
+    ({**PLAIN, "charges": [*PLAIN["charges"],  # last month's line: history, not March's
+                           ("cycleCharge", (date(2026, 2, 1), date(2026, 2, 28)), "10", "USD",
+                            False)]}, [], [], 1),
     # every rule says "loud" for one reason, and the rows are read
     ({**PLAIN, "unit_cost": "5.4"}, [], [], 0),  # equal, written otherwise
     (_line(unit_price="5.39"), [], [], 0),  # below cost
     (_line(stepped=True), [], [], 0),
     ({**PLAIN, "charges": PLAIN["charges"] * 2}, [], [], 0),
+    ({**PLAIN, "charges": [*PLAIN["charges"],  # usage spanning into March
+                           ("usage", (date(2026, 2, 15), date(2026, 4, 14)), "1", "USD",
+                            True)]}, [], [], 0),
     (PLAIN, [(0, "TrueUp R-0000000000", date(2026, 3, 5))], [], 0),
     (PLAIN, [(0, "\u212a usage", date(2026, 3, 5))], [], 0),
     (PLAIN, [], [("customer", "c0", "internal", "true")], 0),
