@@ -50,6 +50,7 @@ from sqlalchemy import (
     not_,
     or_,
     select,
+    tuple_,
     union_all,
 )
 from sqlalchemy.orm import aliased
@@ -141,7 +142,9 @@ def subscriptions(period: BillingPeriod, refs: LoudRefs, customers: Select,
     # its first day and touches it (`spanning`), and none starting later in it.
     later_lines = LINES.alias("later_line")
     c, later = LINES.c, later_lines.c
-    spanning = _spanning(start).cte("spanning")
+    theirs = aliased(vs)
+    spanning = _spanning(start, select(theirs.connection_id, theirs.external_id)
+                         .where(theirs.customer_id.in_(customers))).cte("spanning")
     seat_line = (
         select(literal(1))
         .select_from(spanning)
@@ -196,13 +199,14 @@ def subscriptions(period: BillingPeriod, refs: LoudRefs, customers: Select,
             .where(vs.customer_id.in_(customers), in_period))
 
 
-def _spanning(start: str) -> Select:
-    """Per subscription key, how many of its lines started by the period's first day and
-    touch the period, and the last of them (`only_id`: the one, when there is one). Read
-    from the indexes of the lines ending on or after a day (seat lines, by their last day
-    and key; usage lines spanning days), never a subscription's whole history."""
+def _spanning(start: str, keys: Select) -> Select:
+    """Per subscription key of `keys`, how many of its lines started by the period's first
+    day and touch the period, and the last of them (`only_id`: the one, when there is
+    one). Read from the indexes of the lines ending on or after a day (seat lines, usage
+    lines spanning days), never a subscription's whole history."""
     c = LINES.c
-    started = [c.subscription_external_id.is_not(None), c.charge_start <= start]
+    started = [c.subscription_external_id.is_not(None), c.charge_start <= start,
+               tuple_(c.connection_id, c.subscription_external_id).in_(keys)]
     seats = c.is_usage.is_(False)
     spans = and_(c.is_usage.is_(True), or_(c.charge_end.is_(None),
                                            c.charge_end > c.charge_start))
