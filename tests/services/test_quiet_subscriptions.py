@@ -242,6 +242,10 @@ def _line(**changes):  # noqa: ANN003, ANN202
     (_line(unit_price="5.39"), [], [], 0),  # below cost
     (_line(stepped=True), [], [], 0),
     ({**PLAIN, "charges": PLAIN["charges"] * 2}, [], [], 0),
+    ({**PLAIN, "charges": [*PLAIN["charges"],  # seats added mid-March
+                           ("addQuantity", (date(2026, 3, 17), date(2026, 3, 31)), "2",
+                            "USD", False)]}, [], [], 0),
+    ({**PLAIN, "lot": True}, [], [], 0),  # seat lots: the checks build the timeline
     ({**PLAIN, "charges": [*PLAIN["charges"],  # usage spanning into March
                            ("usage", (date(2026, 2, 15), date(2026, 4, 14)), "1", "USD",
                             True)]}, [], [], 0),
