@@ -109,10 +109,12 @@ def loud_refs(base: Book) -> LoudRefs:
                                      if plain_kinds[kind])))
 
 
-def _listed(name: str, values: tuple) -> Select:  # noqa: ANN401
-    """The values of a JSON array parameter, as rows (SQLite's json_each)."""
+def listed(name: str, values: tuple | None = None) -> Select:
+    """The values of a JSON array parameter, as rows (SQLite's json_each): `values`, or
+    the array bound when the statement runs."""
+    value = None if values is None else json.dumps(list(values))
     return select(column("value")).select_from(
-        func.json_each(bindparam(name, json.dumps(list(values)), type_=String)))
+        func.json_each(bindparam(name, value, type_=String)))
 
 
 def _real(value: ColumnElement) -> ColumnElement:
@@ -135,7 +137,7 @@ def subscriptions(period: BillingPeriod, refs: LoudRefs, customers: Select,
     cm, co = m.CustomerMapping, m.PsaCompany
     start, end = period.start.isoformat(), period.end.isoformat()
     window_end = (period.end + ONE_TIME_WINDOW).isoformat()
-    named_customers = _listed("named_customers", refs.customers)
+    named_customers = listed("named_customers", refs.customers)
     mappings = select(func.count()).where(sm.vendor_subscription_id == vs.id) \
         .scalar_subquery()
     # The one line of the subscription touching the period: the only one that started by
@@ -154,7 +156,7 @@ def subscriptions(period: BillingPeriod, refs: LoudRefs, customers: Select,
                spanning.c.subscription_external_id == vs.external_id, spanning.c.lines == 1,
                c.is_usage.is_(False), c.charge_end >= end,
                c.charge_end < date.max.isoformat(),
-               c.charge_type.in_(_listed("seat_charge_types", PLAIN_SEAT_CHARGE_TYPES)),
+               c.charge_type.in_(listed("seat_charge_types", PLAIN_SEAT_CHARGE_TYPES)),
                c.currency == vs.currency, c.quantity == bl.quantity, _real(c.quantity) > 0,
                not_(select(literal(1)).select_from(later_lines)
                     .where(later.connection_id == vs.connection_id,
@@ -173,8 +175,8 @@ def subscriptions(period: BillingPeriod, refs: LoudRefs, customers: Select,
         .where(sm.vendor_subscription_id == vs.id, bl.missing_since.is_(None),
                bl.is_one_time.is_(False), ag.kind != "one_time", bl.cancelled_date.is_(None),
                or_(bl.effective_date.is_(None), bl.effective_date <= start),
-               bl.external_id.not_in(_listed("stepped_lines", refs.stepped_lines)),
-               co.connection_id.in_(_listed("psa_connections", refs.psa_connections)),
+               bl.external_id.not_in(listed("stepped_lines", refs.stepped_lines)),
+               co.connection_id.in_(listed("psa_connections", refs.psa_connections)),
                co.external_id.not_in(named_customers),
                or_(vs.unit_cost.is_(None), bl.unit_cost == vs.unit_cost),
                or_(vs.unit_cost.is_(None), bl.unit_price.is_(None),
@@ -188,8 +190,8 @@ def subscriptions(period: BillingPeriod, refs: LoudRefs, customers: Select,
         or_(vs.term.is_(None), not_(vs.term.like("%trial%"))),
         or_(vs.end_date.is_(None), vs.end_date > end),
         or_(vs.unit_cost.is_(None), _real(vs.unit_cost) != 0),
-        vs.sku.not_in(_listed("named_skus", refs.skus)),
-        vs.connection_id.not_in(_listed("named_vendors", refs.vendor_connections)),
+        vs.sku.not_in(listed("named_skus", refs.skus)),
+        vs.connection_id.not_in(listed("named_vendors", refs.vendor_connections)),
         vc.external_id.not_in(named_customers),
         not_(select(literal(1)).where(m.SeatLot.subscription_id == vs.id).exists()),
         mappings == 1, mapped_line)

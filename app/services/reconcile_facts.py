@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import String, and_, bindparam, column, func, or_, select, table, tuple_
+from sqlalchemy import and_, column, func, or_, select, table, tuple_
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement, Select
 
@@ -27,7 +27,6 @@ from app.services.book_shares import (
     CUSTOMERS,
     SHARE_TABLE,
     BookShares,
-    Bound,
     ShareStatements,
     Statement,
 )
@@ -167,12 +166,6 @@ def read_book(session: Session, period: BillingPeriod,
     return book
 
 
-def _ids_in(bound: Bound) -> Select:
-    """The ids a share's JSON array parameter lists."""
-    return select(column("value")).select_from(
-        func.json_each(bindparam(bound.name, type_=String)))
-
-
 def _share_statement(session: Session, query: Select) -> Statement:
     """SQL text and positional parameters, a share's filters left to bind (Bound)."""
     compiled = query.compile(session.get_bind(), compile_kwargs={"render_postcompile": True})
@@ -187,8 +180,11 @@ def share_statements(session: Session, period: BillingPeriod, base: Book) -> Sha
     share's first statement lists in a temporary table and the next one counts."""
     vs, bl, ag, sm = m.VendorSubscription, m.PsaBillingLine, m.PsaAgreement, \
         m.SubscriptionMapping
+    # The share's ids, bound when it is read (see book_shares).
+    customers = quiet_subscriptions.listed(CUSTOMERS.name)
+    companies = quiet_subscriptions.listed(COMPANIES.name)
     listed = quiet_subscriptions.subscriptions(
-        period, quiet_subscriptions.loud_refs(base), _ids_in(CUSTOMERS), _ids_in(COMPANIES),
+        period, quiet_subscriptions.loud_refs(base), customers, companies,
         _in_book(period))
     share = table(SHARE_TABLE, *(column(name) for name in (
         "id", "connection_id", "external_id", "customer_id", "quiet")), schema="temp")
@@ -213,7 +209,7 @@ def share_statements(session: Session, period: BillingPeriod, base: Book) -> Sha
         # A company's lines, and the lines mapped to its share's subscriptions, less those
         # mapped to quiet subscriptions only.
         lines=_share_statement(session, psa_lines_query().where(or_(
-            and_(ag.company_id.in_(_ids_in(COMPANIES)), bl.id.not_in(
+            and_(ag.company_id.in_(companies), bl.id.not_in(
                 select(sm.psa_billing_line_id)
                 .where(sm.vendor_subscription_id.in_(select(share.c.id)
                                                      .where(share.c.quiet == 1))))),
