@@ -141,7 +141,8 @@ def subscriptions(period: BillingPeriod, refs: LoudRefs, customers: Select,
     mappings = select(func.count()).where(sm.vendor_subscription_id == vs.id) \
         .scalar_subquery()
     # The one line of the subscription touching the period: the only one that started by
-    # its first day and touches it (`spanning`), and none starting later in it.
+    # its first day and touches it (`spanning`), and no other starting in it (on its first
+    # day too: a day's usage line is in neither index `spanning` reads).
     later_lines = LINES.alias("later_line")
     c, later = LINES.c, later_lines.c
     theirs = aliased(vs)
@@ -161,7 +162,8 @@ def subscriptions(period: BillingPeriod, refs: LoudRefs, customers: Select,
                not_(select(literal(1)).select_from(later_lines)
                     .where(later.connection_id == vs.connection_id,
                            later.subscription_external_id == vs.external_id,
-                           later.charge_start > start, later.charge_start <= end)
+                           later.charge_start >= start, later.charge_start <= end,
+                           later.id != c.id)
                     .correlate_except(later_lines).exists()))
         .exists())
     price, cost = _real(bl.unit_price), _real(vs.unit_cost)

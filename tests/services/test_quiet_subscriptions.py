@@ -75,7 +75,8 @@ CHARGE = st.tuples(
     st.sampled_from([(MARCH, date(2026, 3, 31)), (date(2026, 2, 15), date(2026, 4, 14)),
                      (date(2026, 3, 5), date(2026, 3, 31)), (MARCH, None),
                      (date(2026, 1, 1), date(2026, 1, 31)), (MARCH, date(2026, 3, 30)),
-                     (MARCH, date(9999, 12, 31))]),
+                     (MARCH, date(9999, 12, 31)), (MARCH, MARCH),
+                     (date(2026, 2, 28), date(2026, 2, 28))]),
     st.sampled_from(["10", "10.0", "0", "-10", "10"]),
     st.sampled_from(["USD", "USD", "EUR"]),
     st.booleans())
@@ -216,13 +217,16 @@ PLAIN = {"customer": 0, "sku": "E3", "status": "Active", "frequency": "Monthly",
 
 @st.composite
 def _near_plain(draw) -> dict:  # noqa: ANN001
-    """A plainly billed subscription with a field or two (of it or its line) drawn anyhow."""
+    """A plainly billed subscription with a field or two (of it or its line) drawn anyhow,
+    or a charge line more."""
     other, line = draw(SUBSCRIPTION), draw(LINE)
     fields = draw(st.sets(st.sampled_from(sorted(PLAIN)), max_size=2))
     line_fields = draw(st.sets(st.sampled_from(sorted(line)), max_size=2))
     spec = {**PLAIN, **{name: other[name] for name in fields}}
     if "lines" not in fields:
         spec["lines"] = [{**PLAIN["lines"][0], **{name: line[name] for name in line_fields}}]
+    if "charges" not in fields and draw(st.booleans()):
+        spec["charges"] = [*spec["charges"], draw(CHARGE)]
     return spec
 
 
@@ -249,6 +253,8 @@ def _line(**changes):  # noqa: ANN003, ANN202
     ({**PLAIN, "charges": [*PLAIN["charges"],  # usage spanning into March
                            ("usage", (date(2026, 2, 15), date(2026, 4, 14)), "1", "USD",
                             True)]}, [], [], 0),
+    ({**PLAIN, "charges": [*PLAIN["charges"],  # a day's usage on the period's first day
+                           ("usage", (MARCH, MARCH), "1", "USD", True)]}, [], [], 0),
     (PLAIN, [(0, "TrueUp R-0000000000", date(2026, 3, 5))], [], 0),
     (PLAIN, [(0, "\u212a usage", date(2026, 3, 5))], [], 0),
     (PLAIN, [], [("customer", "c0", "internal", "true")], 0),
