@@ -247,6 +247,15 @@ def test_text_round_trip_is_exact(amount):
     assert type(back) is Decimal
 
 
+@given(st.decimals(allow_nan=True, allow_infinity=True))
+@example(Decimal("1E+2"))
+@example(Decimal("0.0000001"))
+@example(Decimal("-0E-9"))
+@example(Decimal("123.4500"))
+def test_decimal_text_is_the_plain_format_whatever_the_exponent(amount):
+    assert format_decimal(amount) == format(amount, "f")
+
+
 @given(exact_amounts, currencies)
 @example(Decimal("0.045"), "USD")
 @example(Decimal("-0.01"), "USD")
