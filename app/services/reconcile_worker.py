@@ -116,6 +116,7 @@ class Worker:
         self.failure: str | None = None
         self._answers: Path | None = None
         self._writing: threading.Thread | None = None  # see _write
+        self._gone_unheard = False  # exited before a write; its last message unread
         self._errors = tempfile.TemporaryFile()  # noqa: SIM115 - closed by stop()
         try:
             self.process = subprocess.Popen(
@@ -157,8 +158,9 @@ class Worker:
             self.process.stdin.flush()
             if last:
                 self.process.stdin.close()
-        except OSError as exc:  # it died before reading: its stderr says why
-            self.failure = f"the reconcile worker could not take its part: {exc}"
+        except OSError as exc:  # it died before reading: it said why (see `request`)
+            self.failure = self._died(f"could not take its part ({exc})")
+            self._gone_unheard = True
 
     def _wait_for_writes(self) -> None:
         if self._writing is not None:
@@ -177,10 +179,7 @@ class Worker:
             answer = self.process.stdout.read()  # all of it: the worker has answered
             status, value = pickle.loads(answer)  # it exits meanwhile; `stop` reaps it
         except Exception:  # noqa: BLE001 - a dead worker; its stderr says why
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.process.wait(timeout=5)
-            self.failure = (f"the reconcile worker stopped (exit code "
-                            f"{self.process.poll()}): {self._stderr()}")
+            self.failure = self._died("stopped")
             return None
         if status != "ok":
             self.failure = f"the reconcile worker failed: {value}"
@@ -212,26 +211,37 @@ class Worker:
         Only this small message comes through the pipe. An answer is a megabyte or more:
         read here, by a thread of a process busy reconciling, it would wait for Python's
         lock at every pipe buffer, and the worker with it."""
+        if self._gone_unheard:
+            self._hear_last()
         if self.process is None or self.failure:
             raise WorkerFailed(self.failure or "the reconcile worker did not start")
         assert self.process.stdout is not None
         try:
             message = read_frame(self.process.stdout)
         except Exception:  # noqa: BLE001 - a dead worker; its stderr says why
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.process.wait(timeout=5)
-            self.failure = (f"the reconcile worker stopped (exit code "
-                            f"{self.process.poll()}): {self._stderr()}")
+            self.failure = self._died("stopped")
             raise WorkerFailed(self.failure) from None
         if message[0] != "next":
             self.failure = f"the reconcile worker failed: {message[1]}"
             raise WorkerFailed(self.failure)
         return message[1]
 
+    def _hear_last(self) -> None:
+        """A worker that failed reports why in a last frame before it exits (see `serve`):
+        read it, once, when writing to the worker found it gone."""
+        self._gone_unheard = False
+        assert self.process is not None and self.process.stdout is not None
+        with contextlib.suppress(Exception):
+            message = read_frame(self.process.stdout)
+            if message[0] == "error":
+                self.failure = f"the reconcile worker failed: {message[1]}"
+
     def give(self, index: int, part: Book | None) -> None:
         """Have the worker reconcile part `index`: this one, or (None) one of its shares or
         one it reads itself."""
         self._write(("take", index, part))
+        if self._gone_unheard:
+            self._hear_last()
         if self.failure:
             raise WorkerFailed(self.failure)
 
@@ -249,6 +259,15 @@ class Worker:
         if len(data) != length:
             raise EOFError("the reconcile worker's answer was cut short")
         return pickle.loads(data)
+
+    def _died(self, what: str) -> str:
+        """Why the worker is gone: `what` it did, its exit code and what it said on stderr
+        (which names the cause, where a broken pipe only says that it is gone)."""
+        assert self.process is not None
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(timeout=5)
+        return (f"the reconcile worker {what} (exit code {self.process.poll()}): "
+                f"{self._stderr()}")
 
     def _stderr(self) -> str:
         self._errors.seek(0)

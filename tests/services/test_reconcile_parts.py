@@ -42,6 +42,7 @@ from app.services.reconcile_worker import (
     WORKER_FLAG,
     PartedRun,
     Worker,
+    WorkerFailed,
     parts_for,
     reconcile_in_parts,
     reconcile_part,
@@ -241,6 +242,39 @@ def test_a_worker_that_dies_leaves_its_part_here(book, monkeypatch, caplog):
         helpers[0].failure
     assert "reconciling its parts here" in caplog.text
     _same(result, reconcile_part(PERIOD, book))
+
+
+def test_a_worker_gone_before_it_reads_its_part_says_why(monkeypatch):
+    """Writing to a worker that has exited fails with a broken pipe, which says nothing of
+    the cause: the failure reported is what the worker said, with its exit code."""
+    monkeypatch.setattr(worker_module, "_command",
+                        lambda: [sys.executable, "-c", "import sys; sys.exit('no room')"])
+    worker = Worker()
+    try:
+        assert worker.process is not None and worker.process.wait(timeout=30) == 1
+        with pytest.raises(WorkerFailed) as failed:
+            worker.give(0, None)
+        assert "could not take its part" in str(failed.value)
+        assert "exit code 1" in str(failed.value) and "no room" in str(failed.value)
+    finally:
+        worker.stop()
+
+
+def test_a_worker_that_failed_before_it_was_written_to_is_heard_out(monkeypatch):
+    """A worker that fails before its usage is written to it says why in a last frame on
+    its way out: a broken pipe on the write does not hide it."""
+    said = ("import sys\n"
+            "from app.services.reconcile_worker import write_frame\n"
+            "write_frame(sys.stdout.buffer, ('error', 'unable to open database file'))\n")
+    monkeypatch.setattr(worker_module, "_command", lambda: [sys.executable, "-P", "-c", said])
+    worker = Worker()
+    try:
+        assert worker.process is not None and worker.process.wait(timeout=30) == 0
+        worker.start_taking({})
+        with pytest.raises(WorkerFailed, match="failed: unable to open database file"):
+            worker.request()
+    finally:
+        worker.stop()
 
 
 def _worker_running(body: str) -> list[str]:
