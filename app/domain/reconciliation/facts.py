@@ -262,22 +262,35 @@ class PsaLineFacts:
                 lots.append(SeatLot(quantity, start, end))
         return QuantityTimeline.from_lots(lots)
 
+    @computed_once
+    def folded_description(self) -> str:
+        """The description lower-cased, as finding references are looked for in it: one
+        customer's charges are searched for every subscription of the customer."""
+        return self.description.lower()
+
     @property
     def amount(self) -> Decimal:
         """What a one-time charge bills: quantity × unit price."""
         return self.quantity * (self.unit_price or Decimal(0))
 
     def seen(self, *names: str) -> dict[str, str]:
-        """The line's values as text, as the push protocol compares them."""
-        values = {
-            "quantity": str(self.quantity),
-            "unit_price": "" if self.unit_price is None else str(self.unit_price),
-            "unit_cost": "" if self.unit_cost is None else str(self.unit_cost),
-            "effective_date": self.effective_date.isoformat() if self.effective_date else "",
-            "cancelled_date": self.cancelled_date.isoformat() if self.cancelled_date else "",
-            "description": self.description,
-        }
-        return {name: values[name] for name in names} if names else values
+        """The line's values as text, as the push protocol compares them (`names`, or all)."""
+        return {name: _SEEN[name](self) for name in names or _SEEN}
+
+
+def _text(value: Decimal | date | None) -> str:
+    return "" if value is None else value.isoformat() if isinstance(value, date) else str(value)
+
+
+# How `PsaLineFacts.seen` writes each value, in its order.
+_SEEN: dict[str, Callable[[PsaLineFacts], str]] = {
+    "quantity": lambda line: str(line.quantity),
+    "unit_price": lambda line: _text(line.unit_price),
+    "unit_cost": lambda line: _text(line.unit_cost),
+    "effective_date": lambda line: _text(line.effective_date),
+    "cancelled_date": lambda line: _text(line.cancelled_date),
+    "description": lambda line: line.description,
+}
 
 
 @dataclass(frozen=True)

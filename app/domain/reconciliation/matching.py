@@ -72,9 +72,9 @@ def match_charges(
     free = [c for c in charges if c.line_id not in run.consumed]
     tag = reference.lower()
     matches = [Match(c.line_id, c.amount, "reference", c.description)
-               for c in free if tag in c.description.lower()]
+               for c in free if tag in c.folded_description]
     same_product = [c for c in free if c.product_id in wanted and _in_window(c, period)
-                    and tag not in c.description.lower()]
+                    and tag not in c.folded_description]
     if whole_window:
         matches += [Match(c.line_id, c.amount, "product", c.description) for c in same_product]
     elif not matches and open_amount is not None and not open_amount.is_zero():

@@ -118,10 +118,10 @@ def in_step(period: BillingPeriod, plain: PlainSeats, policy: BillingPolicy,
         return False
     # A true-up already charged for the subscription: let the checks see it. Most charges
     # carry no finding reference at all, which spares hashing this one's.
-    marked = [c for c in charges if _MARK in c.description.lower()]
+    marked = [c for c in charges if _MARK in c.folded_description]
     if marked:
         tag = finding_reference(plain.vendor, plain.vendor_subscription_id, period).lower()
-        if any(tag in charge.description.lower() for charge in marked):
+        if any(tag in charge.folded_description for charge in marked):
             return False
     return True
 

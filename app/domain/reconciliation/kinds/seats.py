@@ -130,7 +130,7 @@ def _in_step(run: Run, facts: SubscriptionFacts, psa: QuantityTimeline, referenc
     if not vendor.same_within(psa, period.start, period.end):
         return False
     tag = reference.lower()
-    return not any(tag in charge.description.lower() for charge in facts.one_time_charges()
+    return not any(tag in charge.folded_description for charge in facts.one_time_charges()
                    if charge.line_id not in run.consumed)
 
 
