@@ -49,21 +49,30 @@ def _charge_json(charge: VendorCharge) -> dict[str, str | None]:
     }
 
 
-def _bill_open_amount(run: Run, facts: SubscriptionFacts, policy: BillingPolicy, *,
-                      kind: FindingKind, key: str, reference: str, expected: Decimal,
-                      matched: MatchResult, what: str, why: str, details: dict,
-                      numbers: dict, quantity: Decimal | None) -> None:
-    """Turn "expected customer amount minus what PSA charges already bill" into a finding."""
+def _settled(run: Run, policy: BillingPolicy, key: str, expected: Decimal,
+             matched: MatchResult) -> bool:
+    """True when what PSA charges already bill leaves nothing to find (counted as settled,
+    waived or a residual): most usage is billed, and its explanation is then never written."""
     open_amount = expected - matched.total
     if below_tolerance(policy, open_amount):
         if matched.matches:
             run.counts["settled"] += 1
         elif not open_amount.is_zero():
             run.residual(key)
-        return
+        return True
     if open_amount < 0 and policy.decreases is DecreaseRule.DEFER:
         run.counts["waived"] += 1
-        return
+        return True
+    return False
+
+
+def _bill_open_amount(run: Run, facts: SubscriptionFacts, policy: BillingPolicy, *,
+                      kind: FindingKind, key: str, reference: str, expected: Decimal,
+                      matched: MatchResult, what: str, why: str, details: dict,
+                      numbers: dict, quantity: Decimal | None) -> None:
+    """Turn "expected customer amount minus what PSA charges already bill" into a finding
+    (`_settled` said it needs one)."""
+    open_amount = expected - matched.total
     agreement = facts.one_time_agreement_id or facts.agreement_id
     actions = ()
     if agreement is not None and facts.psa_product_id is not None:
@@ -117,6 +126,8 @@ def annual_charges(run: Run, facts: SubscriptionFacts, policy: BillingPolicy) ->
         matched = match_charges(run, facts.one_time_charges(), reference=reference,
                                 products=(facts.psa_product_id,), open_amount=expected,
                                 tolerance=policy.tolerance)
+        if _settled(run, policy, key, expected, matched):
+            continue
         types = ", ".join(sorted({c.charge_type for c in charges}))
         _bill_open_amount(
             run, facts, policy, kind=FindingKind.ANNUAL_CHARGE_MISSING, key=key,
@@ -154,6 +165,8 @@ def usage_charges(run: Run, facts: SubscriptionFacts, policy: BillingPolicy) -> 
                             products=(facts.psa_product_id,),
                             open_amount=expected if shared else None,
                             tolerance=policy.tolerance, whole_window=not shared)
+    if _settled(run, policy, key, expected, matched):
+        return
     _bill_open_amount(
         run, facts, policy, kind=FindingKind.USAGE_CHARGE, key=key, reference=reference,
         expected=expected, matched=matched,
