@@ -9,12 +9,9 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import date
 from pathlib import Path
 
-import keyring
 import pytest
-from keyring.backends import fail
 from sqlalchemy import select, update
 
 import app.services.reconcile_worker as worker_module
@@ -24,16 +21,14 @@ from app.models.review import Finding
 from app.models.workspace import Workspace
 from app.services import reconcile as service
 from app.services.book_shares import BookShares, ShareJob
-from app.services.demo import build_demo
 from app.services.finding_rows import Found, id_maps, stored_values
-from app.services.reconcile import one_snapshot, parse_period, reconcile_period
+from app.services.reconcile import one_snapshot, reconcile_period
 from app.services.reconcile_book import SUB_ID, Book, build_facts
 from app.services.reconcile_charges import UsageRead
-from app.services.reconcile_facts import plan_shares, read_book
+from app.services.reconcile_facts import plan_shares
 from app.services.reconcile_worker import PartedRun, Worker, reconcile_part, workers
+from tests.services.small_demo import PERIOD, small_demo, whole_book
 
-TODAY = date(2026, 3, 18)
-PERIOD = parse_period("2026-02")
 FIELDS = ("subs", "seat_rows", "lines", "lots", "sub_lines", "companies", "customer_map",
           "steps", "pending", "products", "product_map", "motion_map", "overrides", "rules",
           "kinds")
@@ -41,25 +36,12 @@ FIELDS = ("subs", "seat_rows", "lines", "lots", "sub_lines", "companies", "custo
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("shares") / "demo.sqlite"
-    previous = keyring.get_keyring()
-    keyring.set_keyring(fail.Keyring())
-    try:
-        build_demo(path, TODAY, customers=25)
-    finally:
-        keyring.set_keyring(previous)
-    return path
+    return small_demo(tmp_path_factory.mktemp("shares"))
 
 
 @pytest.fixture(scope="module")
 def book(demo) -> Book:
-    ws = Workspace.open(demo)
-    try:
-        with ws.begin() as session:
-            one_snapshot(session)
-            return read_book(session, PERIOD)
-    finally:
-        ws.close()
+    return whole_book(demo)
 
 
 @contextmanager

@@ -15,9 +15,7 @@ from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
-import keyring
 import pytest
-from keyring.backends import fail
 from sqlalchemy import select
 
 import app.services.reconcile_worker as worker_module
@@ -27,7 +25,6 @@ from app.models import usage_days
 from app.models.entities import PsaBillingLine
 from app.models.review import Finding
 from app.models.workspace import Workspace
-from app.services.demo import build_demo
 from app.services.finding_rows import (
     ACTION,
     finding_values,
@@ -35,7 +32,7 @@ from app.services.finding_rows import (
     merge_found,
     stored_values,
 )
-from app.services.reconcile import one_snapshot, parse_period, reconcile_period
+from app.services.reconcile import one_snapshot, reconcile_period
 from app.services.reconcile_book import Book, build_facts
 from app.services.reconcile_facts import read_book
 from app.services.reconcile_worker import (
@@ -49,33 +46,19 @@ from app.services.reconcile_worker import (
     workers,
     write_frame,
 )
+from tests.services.small_demo import PERIOD, small_demo, whole_book
 
 ROOT = Path(__file__).resolve().parents[2]
-TODAY = date(2026, 3, 18)
-PERIOD = parse_period("2026-02")
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("parts") / "demo.sqlite"
-    previous = keyring.get_keyring()
-    keyring.set_keyring(fail.Keyring())
-    try:
-        build_demo(path, TODAY, customers=25)
-    finally:
-        keyring.set_keyring(previous)
-    return path
+    return small_demo(tmp_path_factory.mktemp("parts"))
 
 
 @pytest.fixture(scope="module")
 def book(demo) -> Book:
-    ws = Workspace.open(demo)
-    try:
-        with ws.begin() as session:
-            one_snapshot(session)
-            return read_book(session, PERIOD)
-    finally:
-        ws.close()
+    return whole_book(demo)
 
 
 def _same(a, b) -> None:
