@@ -28,6 +28,7 @@ from app.services.reconcile_charges import UsageRead
 from app.services.reconcile_facts import plan_shares
 from app.services.reconcile_worker import PartedRun, Worker, reconcile_part, workers
 from tests.services.small_demo import PERIOD, small_demo, whole_book
+from tests.services.worker_spy import parts_given
 
 FIELDS = ("subs", "seat_rows", "lines", "lots", "sub_lines", "companies", "customer_map",
           "steps", "pending", "products", "product_map", "motion_map", "overrides", "rules",
@@ -120,19 +121,6 @@ def _shared_run(path: Path, helpers: list[Worker], stored: dict[str, str] | None
         return run.result(Book(usage=dict(session.info["usage"].groups(session))))
 
 
-def _given(monkeypatch) -> list[tuple[int, bool]]:
-    """The parts given to workers: (index, sent along with its rows)."""
-    given: list[tuple[int, bool]] = []
-    real = Worker.give
-
-    def give(self, index, part):
-        given.append((index, part is not None))
-        real(self, index, part)
-
-    monkeypatch.setattr(Worker, "give", give)
-    return given
-
-
 def test_a_worker_reading_its_own_share_gives_the_whole_books_findings(demo, book,
                                                                        monkeypatch):
     """The worker reads its share itself and this process reads its own: the findings, the
@@ -140,7 +128,7 @@ def test_a_worker_reading_its_own_share_gives_the_whole_books_findings(demo, boo
     entries, rows, whole = _whole_found(book, {})
     same, moved = whole.findings[::3], whole.findings[1::3]
     stored = {d.key: d.inputs_hash for d in same} | {d.key: "an older hash" for d in moved}
-    given = _given(monkeypatch)
+    given = parts_given(monkeypatch)
     _slow_here(monkeypatch, 0.2)  # the worker, starting, still finds its share left
     with workers(1) as helpers:
         found = _shared_run(demo, helpers, stored)

@@ -47,6 +47,7 @@ from app.services.reconcile_worker import (
     write_frame,
 )
 from tests.services.small_demo import PERIOD, small_demo, whole_book
+from tests.services.worker_spy import parts_given
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -275,19 +276,6 @@ def _worker_running(body: str) -> list[str]:
     return [sys.executable, "-P", "-c", script]
 
 
-def _given(monkeypatch) -> list[tuple[int, bool]]:
-    """The parts given to workers: (index, sent along because the worker did not hold it)."""
-    given: list[tuple[int, bool]] = []
-    real = Worker.give
-
-    def give(self, index, part):
-        given.append((index, part is not None))
-        real(self, index, part)
-
-    monkeypatch.setattr(Worker, "give", give)
-    return given
-
-
 def _slow_here(monkeypatch, seconds: float) -> None:
     real = PartedRun._here
 
@@ -300,7 +288,7 @@ def _slow_here(monkeypatch, seconds: float) -> None:
 
 def _given_in_a_run(book, monkeypatch) -> list[tuple[int, bool]]:
     """The parts given to one worker in a run, which must give the whole book's result."""
-    given = _given(monkeypatch)
+    given = parts_given(monkeypatch)
     with workers(1) as helpers:
         result = reconcile_in_parts(PERIOD, book, helpers)
         assert helpers[0].failure is None
@@ -376,7 +364,7 @@ def test_a_worker_failing_midway_leaves_the_rest_here(book, monkeypatch, caplog,
     every part nobody took: nothing is lost, nothing counted twice."""
     monkeypatch.setattr(worker_module, "_command", lambda: _worker_running(body))
     _slow_here(monkeypatch, 0.25)  # the worker asks for a second part before all are taken
-    given = _given(monkeypatch)
+    given = parts_given(monkeypatch)
     with caplog.at_level(logging.WARNING), workers(1) as helpers:
         result = reconcile_in_parts(PERIOD, book, helpers)
     assert said in helpers[0].failure and "reconciling its parts here" in caplog.text
