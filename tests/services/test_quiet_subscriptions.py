@@ -25,6 +25,7 @@ from app.services.reconcile import one_snapshot, parse_period
 from app.services.reconcile_book import SUB_EXTERNAL, build_facts
 from app.services.reconcile_charges import UsageRead
 from app.services.reconcile_facts import plan_shares, read_book
+from tests.fixtures.connections import pax8_and_connectwise
 
 PERIOD = parse_period("2026-03")
 MARCH, APRIL = date(2026, 3, 1), date(2026, 4, 1)
@@ -36,11 +37,7 @@ def template(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("quiet") / "template.sqlite"
     ws = Workspace.open(path)
     with ws.begin() as s:
-        pax8 = m.Connection(name="Pax8", kind="pax8", side="vendor")
-        cw = m.Connection(name="CW", kind="connectwise", side="psa",
-                          base_url="https://cw.test", settings={"company_id": "acme"})
-        s.add_all([pax8, cw])
-        s.flush()
+        pax8, cw = pax8_and_connectwise(s)
         for n in range(3):  # c0 and c1 mapped to a company, c2 not
             customer = m.VendorCustomer(connection_id=pax8.id, external_id=f"c{n}",
                                         name=f"Customer {n}")

@@ -23,6 +23,7 @@ from app.models.workspace import Workspace
 from app.services.findings import list_findings
 from app.services.reconcile import PeriodError, SnapshotConflictError, reconcile_period
 from app.services.review import decide
+from tests.fixtures.connections import pax8_and_connectwise
 
 
 @pytest.fixture()
@@ -35,11 +36,7 @@ def ws(db_path):
 
 def _seed(workspace: Workspace) -> None:
     with workspace.begin() as s:
-        pax8 = m.Connection(name="Pax8", kind="pax8", side="vendor")
-        cw = m.Connection(name="CW", kind="connectwise", side="psa", base_url="https://cw.test",
-                          settings={"company_id": "acme"})
-        s.add_all([pax8, cw])
-        s.flush()
+        pax8, cw = pax8_and_connectwise(s)
         customer = m.VendorCustomer(connection_id=pax8.id, external_id="c1", name="Contoso")
         company = m.PsaCompany(connection_id=cw.id, external_id="19", name="Contoso Ltd")
         s.add_all([customer, company])

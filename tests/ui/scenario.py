@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from app.models import entities as m
 from app.models.workspace import Workspace
+from tests.fixtures.connections import pax8_and_connectwise
 
 CUSTOMERS = ("Contoso", "Fabrikam", "Northwind Traders", "Tailspin Toys", "Woodgrove Bank",
              "Adventure Works", "Litware", "Proseware", "Wide World Importers", "Alpine Ski")
@@ -23,11 +24,7 @@ def build(ws: Workspace, customers: int = 4, subscriptions: int = 3) -> None:
     unmapped vendor customer. Seats change mid-March, so March 2026 has drift; the fourth
     customer is billed in EUR and one PSA line carries an outdated unit cost."""
     with ws.begin() as s:
-        pax8 = m.Connection(name="Pax8", kind="pax8", side="vendor")
-        cw = m.Connection(name="CW", kind="connectwise", side="psa",
-                          base_url="https://cw.test", settings={"company_id": "acme"})
-        s.add_all([pax8, cw])
-        s.flush()
+        pax8, cw = pax8_and_connectwise(s)
         products = {}
         for sku, name, price, cost in PRODUCTS:
             vp = m.VendorProduct(connection_id=pax8.id, sku=sku, name=name)
