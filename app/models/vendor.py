@@ -161,6 +161,13 @@ class ChargeLine(Base):
             "is_usage IS 1 AND (charge_end IS NULL OR charge_end > charge_start)"),
             postgresql_where=text(
                 "is_usage IS true AND (charge_end IS NULL OR charge_end > charge_start)")),
+        # A subscription's lines of more than a day (seat lines, usage spans) by their last
+        # day: whether one line alone covers a period is a search or two (SQLite, which
+        # reads books in shares: app.services.quiet_subscriptions).
+        Index("ix_charge_lines_subscription_ends", "connection_id", "subscription_external_id",
+              "charge_end", sqlite_where=text(
+                  "is_usage IS 0 OR (is_usage IS 1 AND "
+                  "(charge_end IS NULL OR charge_end > charge_start))")).ddl_if(dialect="sqlite"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

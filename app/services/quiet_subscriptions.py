@@ -35,6 +35,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import (
     REAL,
@@ -50,8 +51,6 @@ from sqlalchemy import (
     not_,
     or_,
     select,
-    tuple_,
-    union_all,
 )
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import ColumnElement, Select
@@ -67,6 +66,10 @@ from app.services.reconcile_charges import LINES
 # A price is surely above a cost when their REAL forms differ by more than this part of
 # their sizes: each conversion from decimal text is off by at most 2**-53 of its value.
 MARGIN = 1e-12
+# The index of each subscription's lines of more than a day by last day (migration 0008),
+# and the names of the charge lines the statement searches through it (see `indexed`).
+SUBSCRIPTION_ENDS = "ix_charge_lines_subscription_ends"
+SEARCHED = ("plain_line", "other_line", "open_line")
 
 
 @dataclass(frozen=True)
@@ -140,31 +143,32 @@ def subscriptions(period: BillingPeriod, refs: LoudRefs, customers: Select,
     named_customers = listed("named_customers", refs.customers)
     mappings = select(func.count()).where(sm.vendor_subscription_id == vs.id) \
         .scalar_subquery()
-    # The one line of the subscription touching the period: the only one that started by
-    # its first day and touches it (`spanning`), and no other starting in it (on its first
-    # day too: a day's usage line is in neither index `spanning` reads).
-    later_lines = LINES.alias("later_line")
-    c, later = LINES.c, later_lines.c
-    theirs = aliased(vs)
-    spanning = _spanning(start, select(theirs.connection_id, theirs.external_id)
-                         .where(theirs.customer_id.in_(customers))).cte("spanning")
+    # The one line of the subscription touching the period: a plain seat line covering it,
+    # no other line of more than a day that started by its first day and touches it, and no
+    # line starting in it (on its first day too: a day's usage line is not in the index the
+    # searches for other lines read).
+    plain, other, open_ended, later = (LINES.alias(name) for name in (*SEARCHED, "later_line"))
+    p = plain.c
+    started_by = [and_(line.c.connection_id == vs.connection_id,
+                       line.c.subscription_external_id == vs.external_id,
+                       _spans_days(line), line.c.charge_start <= start)
+                  for line in (other, open_ended)]
     seat_line = (
         select(literal(1))
-        .select_from(spanning)
-        .join(LINES, c.id == spanning.c.only_id)
-        .correlate_except(spanning, LINES)
-        .where(spanning.c.connection_id == vs.connection_id,
-               spanning.c.subscription_external_id == vs.external_id, spanning.c.lines == 1,
-               c.is_usage.is_(False), c.charge_end >= end,
-               c.charge_end < date.max.isoformat(),
-               c.charge_type.in_(listed("seat_charge_types", PLAIN_SEAT_CHARGE_TYPES)),
-               c.currency == vs.currency, c.quantity == bl.quantity, _real(c.quantity) > 0,
-               not_(select(literal(1)).select_from(later_lines)
-                    .where(later.connection_id == vs.connection_id,
-                           later.subscription_external_id == vs.external_id,
-                           later.charge_start >= start, later.charge_start <= end,
-                           later.id != c.id)
-                    .correlate_except(later_lines).exists()))
+        .select_from(plain)
+        .correlate_except(plain)
+        .where(p.connection_id == vs.connection_id,
+               p.subscription_external_id == vs.external_id,
+               p.is_usage.is_(False), p.charge_start <= start, p.charge_end >= end,
+               p.charge_end < date.max.isoformat(),
+               p.charge_type.in_(listed("seat_charge_types", PLAIN_SEAT_CHARGE_TYPES)),
+               p.currency == vs.currency, p.quantity == bl.quantity, _real(p.quantity) > 0,
+               _none(other, started_by[0], other.c.charge_end >= start, other.c.id != p.id),
+               _none(open_ended, started_by[1], open_ended.c.charge_end.is_(None)),
+               _none(later, later.c.connection_id == vs.connection_id,
+                     later.c.subscription_external_id == vs.external_id,
+                     later.c.charge_start >= start, later.c.charge_start <= end,
+                     later.c.id != p.id))
         .exists())
     price, cost = _real(bl.unit_price), _real(vs.unit_cost)
     mapped_line = (
@@ -203,25 +207,31 @@ def subscriptions(period: BillingPeriod, refs: LoudRefs, customers: Select,
             .where(vs.customer_id.in_(customers), in_period))
 
 
-def _spanning(start: str, keys: Select) -> Select:
-    """Per subscription key of `keys`, how many of its lines started by the period's first
-    day and touch the period, and the last of them (`only_id`: the one, when there is
-    one). Read from the indexes of the lines ending on or after a day (seat lines, usage
-    lines spanning days), never a subscription's whole history."""
-    c = LINES.c
-    started = [c.subscription_external_id.is_not(None), c.charge_start <= start,
-               tuple_(c.connection_id, c.subscription_external_id).in_(keys)]
-    seats = c.is_usage.is_(False)
-    spans = and_(c.is_usage.is_(True), or_(c.charge_end.is_(None),
-                                           c.charge_end > c.charge_start))
-    touching = union_all(*(
-        select(c.id, c.connection_id, c.subscription_external_id).where(kind, ends, *started)
-        for kind in (seats, spans) for ends in (c.charge_end.is_(None), c.charge_end >= start)
-    )).subquery()
-    t = touching.c
-    return (select(t.connection_id, t.subscription_external_id,
-                   func.count().label("lines"), func.max(t.id).label("only_id"))
-            .group_by(t.connection_id, t.subscription_external_id))
+def _spans_days(line: Any) -> ColumnElement:
+    """The line is one SUBSCRIPTION_ENDS holds: a seat line, or usage of more than a day
+    (written as the index's condition, so that SQLite sees the search may read it)."""
+    c = line.c
+    return or_(c.is_usage.is_(False), and_(c.is_usage.is_(True), or_(
+        c.charge_end.is_(None), c.charge_end > c.charge_start)))
+
+
+def _none(line: Any, *where: ColumnElement) -> ColumnElement:
+    """No `line` (an alias of the charge lines) meets `where`."""
+    return not_(select(literal(1)).select_from(line).where(*where)
+                .correlate_except(line).exists())
+
+
+def indexed(sql: str) -> str:
+    """The compiled `subscriptions` statement with its searches of one subscription's lines
+    named to SQLite's planner (INDEXED BY SUBSCRIPTION_ENDS): without statistics for the
+    index it may rather read the subscription's every earlier line. SQLite refuses the
+    statement, rather than read otherwise, if the index cannot serve a search."""
+    for name in SEARCHED:
+        written = f"charge_lines AS {name}"
+        if sql.count(written) != 1:
+            raise ValueError(f"the statement reads {written!r} {sql.count(written)} times")
+        sql = sql.replace(written, f"{written} INDEXED BY {SUBSCRIPTION_ENDS}")
+    return sql
 
 
 def _marked(companies: Select, start: str, window_end: str) -> Select:

@@ -197,7 +197,8 @@ def share_statements(session: Session, period: BillingPeriod, base: Book) -> Sha
     c = LINES.c
     sql, params = _share_statement(session, listed)
     return ShareStatements(
-        prepare=(f"CREATE TEMP TABLE {SHARE_TABLE} AS {sql}", params),
+        prepare=(f"CREATE TEMP TABLE {SHARE_TABLE} AS {quiet_subscriptions.indexed(sql)}",
+                 params),
         quiet=_share_statement(session, quiet),
         subs=_share_statement(session, _subs_query(period).where(vs.id.in_(loud))),
         seat_rows=tuple(

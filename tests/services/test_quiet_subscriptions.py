@@ -71,6 +71,7 @@ CHARGE = st.tuples(
     st.sampled_from(["cycleCharge", "new", "Cycle fee", "subscription", "discount", "usage"]),
     st.sampled_from([(MARCH, date(2026, 3, 31)), (date(2026, 2, 15), date(2026, 4, 14)),
                      (date(2026, 3, 5), date(2026, 3, 31)), (MARCH, None),
+                     (date(2026, 2, 1), None),
                      (date(2026, 1, 1), date(2026, 1, 31)), (MARCH, date(2026, 3, 30)),
                      (MARCH, date(9999, 12, 31)), (MARCH, MARCH),
                      (date(2026, 2, 28), date(2026, 2, 28))]),
