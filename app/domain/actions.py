@@ -13,6 +13,8 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
+from app.domain.iso_days import iso_day
+
 
 class ActionType(StrEnum):
     SET_QUANTITY = "set_quantity"
@@ -49,7 +51,7 @@ class PsaAction:
             "line": self.line_ref or "",
             "product": self.product_ref or "",
             "desired": desired_text(self.desired),
-            "effective": self.effective_date.isoformat() if self.effective_date else "",
+            "effective": iso_day(self.effective_date) if self.effective_date else "",
         }
 
 
@@ -85,7 +87,7 @@ def action_to_dict(action: PsaAction) -> dict[str, object]:
         "line_ref": action.line_ref,
         "desired": dict(action.desired),
         "seen": dict(action.seen),
-        "effective_date": action.effective_date.isoformat() if action.effective_date else None,
+        "effective_date": iso_day(action.effective_date) if action.effective_date else None,
         "description": action.description,
         "product_ref": action.product_ref,
         "money_effect": str(action.money_effect),

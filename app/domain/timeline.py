@@ -19,6 +19,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from app.domain.daycount import DayCount, DayCountConvention, exact_decimal, is_terminating
+from app.domain.iso_days import iso_day
 from app.domain.lazy import computed_once
 from app.domain.money import (
     DEFAULT_ROUNDING,
@@ -349,7 +350,7 @@ class ChargeLine:
         return exact_decimal(self.exact)
 
     def describe(self) -> str:
-        dates = f"{self.start.isoformat()}..{self.end.isoformat()}"
+        dates = f"{iso_day(self.start)}..{iso_day(self.end)}"
         seats = format_decimal(self.quantity)
         price = format_decimal(self.unit_price)
         if self.unit_rounded is None:
@@ -417,8 +418,8 @@ class ChargeBreakdown:
             "rule": self.rule.name,
             "lines": [
                 {
-                    "start": line.start.isoformat(),
-                    "end": line.end.isoformat(),
+                    "start": iso_day(line.start),
+                    "end": iso_day(line.end),
                     "quantity": format_decimal(line.quantity),
                     "unit_price": format_decimal(line.unit_price),
                     "day_count": str(line.day_count),

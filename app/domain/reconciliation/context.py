@@ -15,6 +15,7 @@ from fractions import Fraction
 from typing import Any, Protocol
 
 from app.domain.actions import ActionType, PsaAction
+from app.domain.iso_days import iso_day
 from app.domain.money import format_decimal, round_amount
 from app.domain.periods import BillingPeriod, BillingTiming
 from app.domain.policy import BillingPolicy
@@ -131,11 +132,11 @@ def one_time_action(
     desired = {
         "quantity": "-1" if amount < 0 else "1",
         "unit_price": format_decimal(abs(amount)),
-        "effective_date": day.isoformat(),
+        "effective_date": iso_day(day),
         "description": f"{what} [{reference}]",
     }
     if on_recurring_agreement:
-        desired["cancelled_date"] = day.isoformat()
+        desired["cancelled_date"] = iso_day(day)
     return PsaAction(
         ActionType.ONE_TIME_CHARGE,
         subject.psa_kind,
@@ -153,7 +154,7 @@ def one_time_action(
 
 def describe_action(action: PsaAction) -> str:
     desired = action.desired
-    when = f" effective {action.effective_date.isoformat()}" if action.effective_date else ""
+    when = f" effective {iso_day(action.effective_date)}" if action.effective_date else ""
     if action.type is ActionType.SET_QUANTITY:
         return f"set the quantity of PSA line {action.line_ref} to {desired['quantity']}{when}"
     if action.type is ActionType.CANCEL_LINE:

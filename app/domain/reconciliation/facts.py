@@ -16,6 +16,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any, TypeVar
 
+from app.domain.iso_days import iso_day
 from app.domain.lazy import computed_once
 from app.domain.money import normalise_currency
 from app.domain.periods import BillingPeriod
@@ -279,7 +280,7 @@ class PsaLineFacts:
 
 
 def _text(value: Decimal | date | None) -> str:
-    return "" if value is None else value.isoformat() if isinstance(value, date) else str(value)
+    return "" if value is None else iso_day(value) if isinstance(value, date) else str(value)
 
 
 # How `PsaLineFacts.seen` writes each value, in its order.

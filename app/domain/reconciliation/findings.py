@@ -20,6 +20,7 @@ from typing import Any
 from app.domain import json_text
 from app.domain.actions import PsaAction
 from app.domain.daycount import exact_decimal
+from app.domain.iso_days import iso_day
 from app.domain.lazy import computed_once
 from app.domain.money import format_decimal
 from app.domain.periods import BillingPeriod
@@ -188,7 +189,7 @@ def _scalar(value: Any) -> Any:
     if isinstance(value, Decimal):
         return format_decimal(value)
     if isinstance(value, date):
-        return value.isoformat()
+        return iso_day(value)
     if isinstance(value, Fraction):
         return format_decimal(exact_decimal(value))
     raise TypeError(f"not JSON-able: {type(value).__name__}")
@@ -218,13 +219,13 @@ def jsonable(value: Any) -> Any:
 
 
 def period_json(period: BillingPeriod) -> dict[str, Any]:
-    return {"label": period.label, "start": period.start.isoformat(),
-            "end": period.end.isoformat(), "days": period.days}
+    return {"label": period.label, "start": iso_day(period.start),
+            "end": iso_day(period.end), "days": period.days}
 
 
 def segments_json(timeline: QuantityTimeline, period: BillingPeriod) -> list[dict[str, Any]]:
     return [
-        {"start": s.start.isoformat(), "end": s.end.isoformat(), "days": s.days,
+        {"start": iso_day(s.start), "end": iso_day(s.end), "days": s.days,
          "quantity": format_decimal(s.quantity)}
         for s in timeline.segments(period)
     ]

@@ -12,6 +12,7 @@ from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 
+from app.domain.iso_days import iso_day
 from app.domain.money import format_decimal
 from app.domain.periods import BillingPeriod
 from app.domain.policy import BillingPolicy, DecreaseRule
@@ -42,8 +43,8 @@ CHARGE_POLICY_KEYS = ("markup", "decreases", "timing", "tolerance", "rounding_ru
 def _charge_json(charge: VendorCharge) -> dict[str, str | None]:
     return {
         "charge_id": charge.charge_id, "charge_type": charge.charge_type,
-        "category": str(charge.category), "start": charge.start.isoformat(),
-        "end": charge.end.isoformat(), "quantity": format_decimal(charge.quantity),
+        "category": str(charge.category), "start": iso_day(charge.start),
+        "end": iso_day(charge.end), "quantity": format_decimal(charge.quantity),
         "unit_price": None if charge.unit_price is None else format_decimal(charge.unit_price),
         "amount": format_decimal(charge.amount), "invoice": charge.invoice_ref,
     }
@@ -118,7 +119,7 @@ def annual_charges(run: Run, facts: SubscriptionFacts, policy: BillingPolicy) ->
         unit = next((c.unit_price for c in charges if c.unit_price), None)
         factor, source = charge_factor(facts, policy, unit)
         expected = round_for(policy, facts.currency, Fraction(vendor_amount) * factor)
-        span = f"{start.isoformat()}..{end.isoformat()}"
+        span = f"{iso_day(start)}..{iso_day(end)}"
         key = finding_key(FindingKind.ANNUAL_CHARGE_MISSING, facts.vendor,
                           facts.vendor_subscription_id, span)
         reference = finding_reference(facts.vendor, facts.vendor_subscription_id, run.period,

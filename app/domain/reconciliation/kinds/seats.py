@@ -10,6 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from app.domain.actions import ActionType, PsaAction
+from app.domain.iso_days import iso_day
 from app.domain.money import format_decimal
 from app.domain.periods import BillingPeriod
 from app.domain.policy import BillingPolicy
@@ -96,7 +97,7 @@ def _one_time(facts: SubscriptionFacts, policy: BillingPolicy, period: BillingPe
               ) -> tuple[PsaAction, ...]:
     if plan.one_time.is_zero():
         return ()
-    days = f"{plan.span[0].isoformat()}..{plan.span[1].isoformat()}" if plan.span else ""
+    days = f"{iso_day(plan.span[0])}..{iso_day(plan.span[1])}" if plan.span else ""
     kind = "True-up" if plan.one_time > 0 else "Credit"
     what = f"{kind} {period.label}: {facts.product_name} {days}".rstrip()
     return (one_time_action(
@@ -218,7 +219,7 @@ def unbilled_subscription(run: Run, facts: SubscriptionFacts, policy: BillingPol
         desired = {
             "quantity": qty(plan.vendor_end),
             "unit_price": format_decimal(price),
-            "effective_date": plan.effective_date(period).isoformat(),
+            "effective_date": iso_day(plan.effective_date(period)),
             "description": f"{facts.product_name} [{reference}]",
         }
         if facts.vendor_unit_cost is not None:
