@@ -21,6 +21,7 @@ from app.domain.reconciliation.quiet import PLAIN_SEAT_CHARGE_TYPES
 from app.domain.seat_history import states_seats
 from app.models import entities as m
 from app.models.workspace import Workspace
+from app.services import quiet_subscriptions
 from app.services.reconcile import one_snapshot, parse_period
 from app.services.reconcile_book import SUB_EXTERNAL, build_facts
 from app.services.reconcile_charges import UsageRead
@@ -287,3 +288,8 @@ def test_a_share_less_its_quiet_subscriptions_builds_the_whole_books_facts(
         ws.close()
     event(f"unread: {min(unread, 2)}")
     assert shared == whole
+
+
+def test_a_statement_without_the_searched_lines_is_refused_rather_than_left_unindexed():
+    with pytest.raises(ValueError, match="plain_line"):
+        quiet_subscriptions.indexed("SELECT 1 FROM charge_lines AS later_line")
