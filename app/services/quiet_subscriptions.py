@@ -149,10 +149,12 @@ def subscriptions(period: BillingPeriod, refs: LoudRefs, customers: Select,
     # searches for other lines read).
     plain, other, open_ended, later = (LINES.alias(name) for name in (*SEARCHED, "later_line"))
     p = plain.c
-    started_by = [and_(line.c.connection_id == vs.connection_id,
-                       line.c.subscription_external_id == vs.external_id,
-                       _spans_days(line), line.c.charge_start <= start)
-                  for line in (other, open_ended)]
+
+    def started_by(line: Any) -> ColumnElement:  # the subscription's, by the first day
+        return and_(line.c.connection_id == vs.connection_id,
+                    line.c.subscription_external_id == vs.external_id,
+                    _spans_days(line), line.c.charge_start <= start)
+
     seat_line = (
         select(literal(1))
         .select_from(plain)
@@ -163,8 +165,8 @@ def subscriptions(period: BillingPeriod, refs: LoudRefs, customers: Select,
                p.charge_end < date.max.isoformat(),
                p.charge_type.in_(listed("seat_charge_types", PLAIN_SEAT_CHARGE_TYPES)),
                p.currency == vs.currency, p.quantity == bl.quantity, _real(p.quantity) > 0,
-               _none(other, started_by[0], other.c.charge_end >= start, other.c.id != p.id),
-               _none(open_ended, started_by[1], open_ended.c.charge_end.is_(None)),
+               _none(other, started_by(other), other.c.charge_end >= start, other.c.id != p.id),
+               _none(open_ended, started_by(open_ended), open_ended.c.charge_end.is_(None)),
                _none(later, later.c.connection_id == vs.connection_id,
                      later.c.subscription_external_id == vs.external_id,
                      later.c.charge_start >= start, later.c.charge_start <= end,
