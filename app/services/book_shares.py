@@ -36,7 +36,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from app.services.reconcile_book import Book, Line, owner_part
+from app.services.reconcile_book import Book, Line, lines_by_subscription, owner_part
 
 
 class Bound(NamedTuple):
@@ -58,12 +58,13 @@ class ShareStatements:
     plainly in step (app.services.quiet_subscriptions); `quiet` counts those per vendor
     customer (id, external id, count); the others read the big tables for the rest, in
     the columns and order `read_book` reads the whole book's: subscriptions with their
-    customers, seat charge lines (one statement per search of their index), live PSA
-    lines with their agreements."""
+    customers, the PSA lines each is mapped to, seat charge lines (one statement per
+    search of their index), live PSA lines with their agreements."""
 
     prepare: Statement
     quiet: Statement
     subs: Statement
+    sub_lines: Statement
     seat_rows: tuple[Statement, ...]
     lines: Statement
 
@@ -72,7 +73,7 @@ class ShareStatements:
 class BookShares:
     """A book in `count` parts by customer, before its big tables are read."""
 
-    base: Book  # the small tables: no subscriptions, charge lines, PSA lines or usage
+    base: Book  # the small tables: no subscriptions, their PSA lines, charge lines or usage
     statements: ShareStatements
     count: int
     customer_parts: dict[int, int]  # vendor customer id -> part
@@ -115,6 +116,7 @@ class BookShares:
             quiet = {(customer_id, external_id): count
                      for customer_id, external_id, count in rows(statements.quiet)}
             subs = rows(statements.subs)
+            sub_lines = lines_by_subscription(rows(statements.sub_lines))
             seat_rows: dict[tuple[int, str], list[tuple]] = defaultdict(list)
             for statement in statements.seat_rows:
                 for row in rows(statement):
@@ -122,8 +124,8 @@ class BookShares:
             lines = {row[0]: Line._make(row) for row in rows(statements.lines)}
         finally:
             connection.execute(f"DROP TABLE temp.{SHARE_TABLE}")
-        book = replace(self.base, subs=subs, seat_rows=dict(seat_rows), lines=lines,
-                       quiet=quiet)
+        book = replace(self.base, subs=subs, sub_lines=sub_lines, seat_rows=dict(seat_rows),
+                       lines=lines, quiet=quiet)
         split = book.split(self.count)
         return {n: split[n] for n in sorted(wanted)}
 

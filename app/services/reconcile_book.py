@@ -18,6 +18,7 @@ from __future__ import annotations
 import marshal
 import zlib
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
@@ -211,6 +212,14 @@ class Book:
                         sub_lines=_rows_of(sub_lines, ids[n]), lines=lines[n],
                         quiet=quiet[n])
                 for n in range(parts)]
+
+
+def lines_by_subscription(rows: Iterable[tuple[int, int]]) -> dict[int, list[int]]:
+    """`Book.sub_lines` from (subscription id, PSA line id) rows."""
+    sub_lines: dict[int, list[int]] = defaultdict(list)
+    for sub_id, line_id in rows:
+        sub_lines[sub_id].append(line_id)
+    return dict(sub_lines)
 
 
 def owner_part(book: Book, customer_id: int, customer_external_id: str, parts: int) -> int:

@@ -30,7 +30,13 @@ from app.services.book_shares import (
     ShareStatements,
     Statement,
 )
-from app.services.reconcile_book import Book, Company, Line, PsaProduct
+from app.services.reconcile_book import (
+    Book,
+    Company,
+    Line,
+    PsaProduct,
+    lines_by_subscription,
+)
 from app.services.reconcile_charges import LINES, UsageRead, raw_rows, seat_queries, seat_rows
 
 
@@ -63,6 +69,13 @@ def _psa_lines(session: Session) -> dict[int, Line]:
                                                        psa_lines_query())}
 
 
+def subscription_lines() -> Select:
+    """The PSA lines each vendor subscription is mapped to: (subscription id, line id), in
+    the order they were mapped (every read, the whole book's or a share's, in one order)."""
+    sm = m.SubscriptionMapping
+    return select(sm.vendor_subscription_id, sm.psa_billing_line_id).order_by(sm.id)
+
+
 def _quantity_steps(session: Session) -> dict[str, list[tuple[date, Decimal]]]:
     """A line's billed quantity over time, from the quantity changes TrueUp pushed."""
     steps: dict[str, list[tuple[date, Decimal, Decimal]]] = defaultdict(list)
@@ -92,8 +105,9 @@ def _lots(session: Session) -> dict[int, list[tuple]]:
 
 
 def read_base(session: Session) -> Book:
-    """The book's small tables: rules, mappings, companies, products, seat lots, the
-    quantities TrueUp pushed; no subscription, charge line, PSA line or usage yet."""
+    """The book's small tables: rules, mappings (but which PSA lines each subscription is
+    mapped to), companies, products, seat lots, the quantities TrueUp pushed; no
+    subscription, charge line, PSA line or usage yet."""
     book = Book()
     book.rules = [PolicyRule(r.scope, r.scope_ref, r.key, r.value)
                   for r in session.scalars(select(m.PolicyRule))]
@@ -103,11 +117,6 @@ def read_base(session: Session) -> Book:
         m.PsaCompany.connection_id))}
     book.customer_map = dict(_raw(session, select(m.CustomerMapping.vendor_customer_id,
                                                   m.CustomerMapping.psa_company_id)))
-    sub_lines: dict[int, list[int]] = defaultdict(list)
-    for sub_id, line_id in _raw(session, select(m.SubscriptionMapping.vendor_subscription_id,
-                                                m.SubscriptionMapping.psa_billing_line_id)):
-        sub_lines[sub_id].append(line_id)
-    book.sub_lines = dict(sub_lines)
     book.pending = set(session.scalars(select(m.MappingSuggestion.vendor_ref).where(
         m.MappingSuggestion.kind == "subscription", m.MappingSuggestion.status == "pending")))
     book.products = {(connection_id, sku): product_id for product_id, connection_id, sku in
@@ -156,6 +165,8 @@ def read_book(session: Session, period: BillingPeriod,
     the book once everything but the usage is in, while the usage read ends."""
     usage = UsageRead(session, period)  # the biggest read, on another core meanwhile
     book = read_base(session)
+    book.sub_lines = lines_by_subscription(raw_rows(session.connection(),
+                                                    subscription_lines()))
     book.lines = _psa_lines(session)
     book.seat_rows = seat_rows(session, period)
     book.subs = list(raw_rows(session.connection(), _subs_query(period)))
@@ -201,6 +212,8 @@ def share_statements(session: Session, period: BillingPeriod, base: Book) -> Sha
                  params),
         quiet=_share_statement(session, quiet),
         subs=_share_statement(session, _subs_query(period).where(vs.id.in_(loud))),
+        sub_lines=_share_statement(session, subscription_lines().where(
+            sm.vendor_subscription_id.in_(loud))),
         seat_rows=tuple(
             _share_statement(session, query.where(
                 tuple_(c.connection_id, c.subscription_external_id).in_(
