@@ -105,9 +105,9 @@ def _lots(session: Session) -> dict[int, list[tuple]]:
 
 
 def read_base(session: Session) -> Book:
-    """The book's small tables: rules, mappings (but which PSA lines each subscription is
-    mapped to), companies, products, seat lots, the quantities TrueUp pushed; no
-    subscription, charge line, PSA line or usage yet."""
+    """The book's small tables: rules, customer, product and agreement mappings, companies,
+    products, seat lots, the quantities TrueUp pushed; no subscription (nor the PSA lines
+    it is mapped to), charge line, PSA line or usage yet."""
     book = Book()
     book.rules = [PolicyRule(r.scope, r.scope_ref, r.key, r.value)
                   for r in session.scalars(select(m.PolicyRule))]
