@@ -254,6 +254,9 @@ def _line(**changes):  # noqa: ANN003, ANN202
                             True)]}, [], [], 0),
     ({**PLAIN, "charges": [*PLAIN["charges"],  # a day's usage on the period's first day
                            ("usage", (MARCH, MARCH), "1", "USD", True)]}, [], [], 0),
+    ({**PLAIN, "charges": [*PLAIN["charges"],  # an open-ended line from February on
+                           ("cycleCharge", (date(2026, 2, 1), None), "10", "USD", False)]},
+     [], [], 0),
     (PLAIN, [(0, "TrueUp R-0000000000", date(2026, 3, 5))], [], 0),
     (PLAIN, [(0, "\u212a usage", date(2026, 3, 5))], [], 0),
     (PLAIN, [], [("customer", "c0", "internal", "true")], 0),
