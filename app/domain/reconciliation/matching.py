@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from app.domain.periods import BillingPeriod
+from app.domain.lazy import computed_once
 from app.domain.reconciliation.context import Run
 from app.domain.reconciliation.facts import PsaLineFacts
 
@@ -43,17 +43,21 @@ class Match:
 
 @dataclass(frozen=True)
 class MatchResult:
+    """The charges that settle a difference, and the same-product charges in the window
+    that did not (near misses: made when read, as most differences never show them)."""
+
     matches: tuple[Match, ...] = ()
-    near_misses: tuple[Match, ...] = ()
+    candidates: tuple[PsaLineFacts, ...] = ()  # every same-product charge in the window
 
     @property
     def total(self) -> Decimal:
         return sum((m.amount for m in self.matches), Decimal(0))
 
-
-def _in_window(line: PsaLineFacts, period: BillingPeriod) -> bool:
-    day = line.effective_date
-    return day is not None and period.start < day <= period.following()
+    @computed_once
+    def near_misses(self) -> tuple[Match, ...]:
+        taken = {m.line_id for m in self.matches}
+        return tuple(Match(c.line_id, c.amount, "near miss", c.description)
+                     for c in self.candidates if c.line_id not in taken)
 
 
 def match_charges(
@@ -67,22 +71,25 @@ def match_charges(
     whole_window: bool = False,
 ) -> MatchResult:
     """Consume the charges that settle `open_amount` (see the module rules)."""
-    period = run.period
+    period, consumed = run.period, run.consumed
     wanted = {p for p in products if p}
-    free = [c for c in charges if c.line_id not in run.consumed]
     tag = reference.lower()
-    matches = [Match(c.line_id, c.amount, "reference", c.description)
-               for c in free if tag in c.folded_description]
-    same_product = [c for c in free if c.product_id in wanted and _in_window(c, period)
-                    and tag not in c.folded_description]
+    first, last = period.start, period.following()  # the window: after first, up to last
+    matches: list[Match] = []
+    same_product: list[PsaLineFacts] = []
+    for c in charges:  # one pass, in the charges' order, over those nothing consumed yet
+        if c.line_id in consumed:
+            continue
+        if tag in c.folded_description:
+            matches.append(Match(c.line_id, c.amount, "reference", c.description))
+        elif c.product_id in wanted and (day := c.effective_date) is not None and \
+                first < day <= last:
+            same_product.append(c)
     if whole_window:
         matches += [Match(c.line_id, c.amount, "product", c.description) for c in same_product]
     elif not matches and open_amount is not None and not open_amount.is_zero():
         hit = next((c for c in same_product if abs(c.amount - open_amount) < tolerance), None)
         if hit is not None:
             matches.append(Match(hit.line_id, hit.amount, "amount", hit.description))
-    run.consumed.update(m.line_id for m in matches)
-    taken = {m.line_id for m in matches}
-    near = tuple(Match(c.line_id, c.amount, "near miss", c.description)
-                 for c in same_product if c.line_id not in taken)
-    return MatchResult(tuple(matches), near)
+    consumed.update(m.line_id for m in matches)
+    return MatchResult(tuple(matches), tuple(same_product))
