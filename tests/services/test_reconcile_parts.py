@@ -554,3 +554,30 @@ def _job(part: Book, *, rows: bool = False) -> bytes:
     write_frame(job, (PERIOD, part))
     write_frame(job, (part.usage, rows, {}))
     return job.getvalue()
+
+
+def test_threads_answering_workers_get_the_lock_promptly_while_parts_are_reconciled(
+        book, monkeypatch):
+    """A worker waiting for its next part waits for the thread that gives it to get
+    Python's lock from this process's reconciling: the interval at which it is handed over
+    is short while the parts are served, and what it was afterwards, failure or not."""
+    seen: list[float] = []
+    real = Worker.give
+
+    def give(self, index, part):
+        seen.append(sys.getswitchinterval())
+        real(self, index, part)
+
+    monkeypatch.setattr(Worker, "give", give)
+    _slow_here(monkeypatch, 0.25)  # the worker asks before every part is taken here
+    before = sys.getswitchinterval()
+    with workers(1) as helpers:
+        reconcile_in_parts(PERIOD, book, helpers)
+    assert seen and set(seen) == {worker_module.ANSWER_SWITCH_SECONDS}
+    assert sys.getswitchinterval() == before
+
+    monkeypatch.setattr(worker_module.PartedRun, "_here",
+                        lambda self, part: (_ for _ in ()).throw(RuntimeError("engine")))
+    with workers(1) as helpers, pytest.raises(RuntimeError, match="engine"):
+        reconcile_in_parts(PERIOD, book, helpers)
+    assert sys.getswitchinterval() == before
