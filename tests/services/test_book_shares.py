@@ -105,6 +105,35 @@ def test_shares_read_are_the_parts_of_the_whole_book(demo, book, count):
     assert sum(len(part.subs) for part in read.values()) + quiet == len(book.subs)
 
 
+class _Planned:
+    """A DBAPI connection that notes how SQLite plans each statement it runs."""
+
+    def __init__(self, connection) -> None:  # noqa: ANN001
+        self.connection = connection
+        self.plans: dict[str, list[str]] = {}
+
+    def execute(self, sql: str, params=()):  # noqa: ANN001, ANN202
+        if sql.lstrip().upper().startswith("SELECT"):
+            self.plans[sql] = [row[3] for row in self.connection.execute(
+                f"EXPLAIN QUERY PLAN {sql}", params)]
+        return self.connection.execute(sql, params)
+
+
+def test_a_shares_seat_lines_are_searched_per_loud_subscription(demo):
+    """Each loud subscription of a share has its seat lines searched by its own key, never
+    every seat line of its connection read (as the pair listed IN a subquery would be)."""
+    with _snapshot(demo) as session:
+        shares = plan_shares(session, PERIOD, 2)
+        planned = _Planned(_dbapi(session))
+        shares.read(planned, [0])
+    for sql, _ in shares.statements.seat_rows:
+        plan = planned.plans[sql]
+        assert plan[0] == "SCAN temp.trueup_share_subscriptions", plan
+        assert plan[1].startswith(
+            "SEARCH charge_lines USING INDEX ix_charge_lines_subscription_ends "
+            "(connection_id=? AND subscription_external_id=? AND charge_end"), plan
+
+
 def _whole_found(book: Book, stored: dict[str, str]) -> tuple:
     whole = reconcile_part(PERIOD, book)
     loaded = id_maps(book)
