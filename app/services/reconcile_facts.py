@@ -241,9 +241,8 @@ def _searched_per_subscription(statement: Statement) -> Statement:
     written = "FROM charge_lines JOIN "
     if sql.count(written) != 1:
         raise ValueError(f"the statement reads {written!r} {sql.count(written)} times")
-    return sql.replace(written, written.replace(
-        "charge_lines", f"charge_lines INDEXED BY {quiet_subscriptions.SUBSCRIPTION_ENDS}")), \
-        params
+    named = f"FROM charge_lines INDEXED BY {quiet_subscriptions.SUBSCRIPTION_ENDS} JOIN "
+    return sql.replace(written, named), params
 
 
 def plan_shares(session: Session, period: BillingPeriod, count: int) -> BookShares:

@@ -313,19 +313,30 @@ PARTS_PER_PROCESS = 10
 ANSWER_SWITCH_SECONDS = 0.0005
 
 
+_prompt_lock = threading.Lock()
+_prompt_runs: list[float] = []  # the interval before the first run still serving workers
+
+
 @contextlib.contextmanager
 def prompt_threads() -> Iterator[None]:
     """Let a thread that answers a worker have Python's lock soon. A worker that asks for
     its next part waits for the answer, and the thread that gives it needs the lock this
     process's reconciling holds: by default for up to 5 ms (the switch interval), some 50 ms
     of a worker's time over a month-end run. The interval only matters when a thread waits
-    for the lock, so nothing else pays for the shorter one; it is restored after."""
-    before = sys.getswitchinterval()
-    sys.setswitchinterval(min(before, ANSWER_SWITCH_SECONDS))
+    for the lock, so nothing else pays for the shorter one. The last of the runs serving
+    workers at once restores what it was."""
+    with _prompt_lock:
+        before = sys.getswitchinterval()
+        _prompt_runs.append(before)
+        sys.setswitchinterval(min(before, ANSWER_SWITCH_SECONDS))
     try:
         yield
     finally:
-        sys.setswitchinterval(before)
+        with _prompt_lock:
+            first = _prompt_runs[0]
+            _prompt_runs.pop()
+            if not _prompt_runs:
+                sys.setswitchinterval(first)
 
 
 class _Queue:

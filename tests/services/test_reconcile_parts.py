@@ -581,3 +581,14 @@ def test_threads_answering_workers_get_the_lock_promptly_while_parts_are_reconci
     with workers(1) as helpers, pytest.raises(RuntimeError, match="engine"):
         reconcile_in_parts(PERIOD, book, helpers)
     assert sys.getswitchinterval() == before
+
+
+def test_runs_serving_workers_at_once_restore_the_interval_when_the_last_ends():
+    before = sys.getswitchinterval()
+    first, second = worker_module.prompt_threads(), worker_module.prompt_threads()
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)  # the first run ends while the second serves on
+    assert sys.getswitchinterval() == worker_module.ANSWER_SWITCH_SECONDS
+    second.__exit__(None, None, None)
+    assert sys.getswitchinterval() == before
