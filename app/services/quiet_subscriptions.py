@@ -178,12 +178,11 @@ def subscriptions(period: BillingPeriod, refs: LoudRefs, customers: Select,
         .select_from(sm)
         .join(bl, bl.id == sm.psa_billing_line_id)
         .join(ag, ag.id == bl.agreement_id)
-        .join(cm, cm.vendor_customer_id == vs.customer_id)
-        .join(co, co.id == cm.psa_company_id)
         .where(sm.vendor_subscription_id == vs.id, bl.missing_since.is_(None),
                bl.is_one_time.is_(False), ag.kind != "one_time", bl.cancelled_date.is_(None),
                or_(bl.effective_date.is_(None), bl.effective_date <= start),
                bl.external_id.not_in(listed("stepped_lines", refs.stepped_lines)),
+               co.id.is_not(None),  # the customer's company (none when it is unmapped)
                co.connection_id.in_(listed("psa_connections", refs.psa_connections)),
                co.external_id.not_in(named_customers),
                or_(vs.unit_cost.is_(None), bl.unit_cost == vs.unit_cost),
@@ -203,9 +202,13 @@ def subscriptions(period: BillingPeriod, refs: LoudRefs, customers: Select,
         vc.external_id.not_in(named_customers),
         not_(select(literal(1)).where(m.SeatLot.subscription_id == vs.id).exists()),
         mappings == 1, mapped_line)
+    # The customer's company is joined once per customer, not searched per subscription.
     return (select(vs.id, vs.connection_id, vs.external_id, vs.customer_id,
                    case((quiet, 1), else_=0).label("quiet"))
-            .join(vc, vc.id == vs.customer_id)
+            .select_from(vc)
+            .outerjoin(cm, cm.vendor_customer_id == vc.id)
+            .outerjoin(co, co.id == cm.psa_company_id)
+            .join(vs, vs.customer_id == vc.id)
             .where(vs.customer_id.in_(customers), in_period))
 
 

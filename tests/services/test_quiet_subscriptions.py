@@ -260,6 +260,10 @@ def _line(**changes):  # noqa: ANN003, ANN202
     (PLAIN, [(0, "TrueUp R-0000000000", date(2026, 3, 5))], [], 0),
     (PLAIN, [(0, "\u212a usage", date(2026, 3, 5))], [], 0),
     (PLAIN, [], [("customer", "c0", "internal", "true")], 0),
+    ({**PLAIN, "customer": 1}, [], [], 1),  # each customer's own company
+    ({**PLAIN, "customer": 2}, [], [], 0),  # a customer mapped to no company
+    (PLAIN, [], [("customer", "19", "exclude", "true")], 0),  # its company named by a rule
+    ({**PLAIN, "customer": 1}, [], [("customer", "19", "exclude", "true")], 1),
 ])
 def test_a_plainly_billed_subscription_is_counted_unread(template, subscription, one_time,
                                                         rules, unread):
