@@ -319,12 +319,17 @@ def _many_places(conn: Bind, period: BillingPeriod, low: Key | None, high: Key |
     sql, params = _statement(select(*(
         func.coalesce(func.max(places % NEGATIVE_PLACES), 0) > MAX_DECIMALS
         for places in (sample.c.quantity_places, sample.c.amount_places))), conn)
-    return (sql if days else _indexed(sql, BY_KEY)), params
+    return (sql if days else indexed_by(sql, BY_KEY)), params
 
 
-def _indexed(sql: str, index: str) -> str:
-    """The statement's charge lines read through `index` (SQLite's INDEXED BY)."""
-    return sql.replace("FROM charge_lines", f"FROM charge_lines INDEXED BY {index}", 1)
+def indexed_by(sql: str, index: str) -> str:
+    """The statement's charge lines read through `index` (SQLite's INDEXED BY, so SQLite
+    refuses the statement rather than read them otherwise). A statement that does not read
+    the charge lines exactly once is refused here, rather than left unindexed."""
+    written = "FROM charge_lines "
+    if sql.count(written) != 1:
+        raise ValueError(f"the statement reads {written!r} {sql.count(written)} times")
+    return sql.replace(written, f"{written}INDEXED BY {index} ")
 
 
 BY_KEY = "ix_charge_lines_subscription"  # (connection, subscription, start)
@@ -348,7 +353,7 @@ def _spanning(conn: Connection, period: BillingPeriod) -> set[Key]:
                         or_(c.charge_end.is_(None), c.charge_end > c.charge_start), ends))
         if conn.dialect.name == "sqlite":
             sql, params = _statement(query, conn)
-            rows = conn.exec_driver_sql(_indexed(sql, SPANS), params)
+            rows = conn.exec_driver_sql(indexed_by(sql, SPANS), params)
         else:
             rows = conn.execute(query)
         keys.update((row[0], row[1]) for row in rows)

@@ -37,7 +37,14 @@ from app.services.reconcile_book import (
     PsaProduct,
     lines_by_subscription,
 )
-from app.services.reconcile_charges import LINES, UsageRead, raw_rows, seat_queries, seat_rows
+from app.services.reconcile_charges import (
+    LINES,
+    UsageRead,
+    indexed_by,
+    raw_rows,
+    seat_queries,
+    seat_rows,
+)
 
 
 def _rows(session: Session, query) -> list[Any]:  # noqa: ANN001
@@ -235,14 +242,9 @@ def _searched_per_subscription(statement: Statement) -> Statement:
     share's table through their subscription's index by end day (SUBSCRIPTION_ENDS, which
     holds every seat line). Left to itself, SQLite searches an index by the connection of a
     (connection, subscription) pair and no further, and reads every seat line of the
-    connections: half a book's would cost twice what the searches cost. Named, SQLite
-    refuses the statement rather than read otherwise."""
+    connections: half a book's would cost twice what the searches cost."""
     sql, params = statement
-    written = "FROM charge_lines JOIN "
-    if sql.count(written) != 1:
-        raise ValueError(f"the statement reads {written!r} {sql.count(written)} times")
-    named = f"FROM charge_lines INDEXED BY {quiet_subscriptions.SUBSCRIPTION_ENDS} JOIN "
-    return sql.replace(written, named), params
+    return indexed_by(sql, quiet_subscriptions.SUBSCRIPTION_ENDS), params
 
 
 def plan_shares(session: Session, period: BillingPeriod, count: int) -> BookShares:

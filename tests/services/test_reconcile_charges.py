@@ -20,7 +20,7 @@ from app.models.types import stored_places
 from app.models.workspace import Workspace
 from app.services.reconcile import one_snapshot
 from app.services.reconcile_book import decimal_sum, usage_charges
-from app.services.reconcile_charges import UsageRead
+from app.services.reconcile_charges import UsageRead, indexed_by
 from app.sync.vendor_store import STATISTICS_AFTER, refresh_statistics
 
 MARCH = BillingPeriod.month(2026, 3)
@@ -488,3 +488,15 @@ def test_the_grouped_usage_read_searches_the_period_only(ws):
     for plan in spanning:
         assert any(s.startswith("SEARCH") and "ix_charge_lines_usage_spans" in s
                    for s in plan), plan
+
+
+@pytest.mark.parametrize("sql", [
+    "SELECT 1 FROM vendor_subscriptions",
+    "SELECT 1 FROM charge_lines JOIN charge_lines AS b ON 1 WHERE 1 IN (SELECT 1 FROM charge_lines )",
+])
+def test_a_statement_not_reading_the_charge_lines_once_is_refused_rather_than_left_unindexed(
+        sql):
+    with pytest.raises(ValueError, match="FROM charge_lines"):
+        indexed_by(sql, "ix_charge_lines_subscription")
+    assert indexed_by("SELECT 1 FROM charge_lines WHERE 1", "ix") == \
+        "SELECT 1 FROM charge_lines INDEXED BY ix WHERE 1"
