@@ -262,7 +262,8 @@ def _reconcile_once(ws: Workspace, period: BillingPeriod, user: str, progress: P
             run = PartedRun(period, helpers, rows=session.get_bind().dialect.name == "sqlite")
             path = _workspace_file(session) if helpers else None
             if path is not None:
-                # Each process reads its own share of the book (see book_shares).
+                # Each process reads its own share of the book (see book_shares): this
+                # one once the workers have their usage (see PartedRun.result).
                 usage = UsageRead(session, period)  # the snapshot begins with its handshake
                 run.share_out(plan_shares(session, period, run.count), path,
                               session.connection().connection.driver_connection)

@@ -200,8 +200,10 @@ class Worker:
     def start_taking(self, usage: dict[Key, list[tuple]], *, rows: bool = False,
                      stored: Mapping[str, str] | None = None) -> None:
         """The usage groups of the subscriptions of its shares (and perhaps others'), and
-        how to answer: the worker then asks for a part."""
-        self._write((usage, rows, dict(stored or {})))
+        how to answer: the worker then asks for a part. Written in the background: the
+        worker reads it once it has read its share, and this process reads its own
+        meanwhile."""
+        self._write((usage, rows, dict(stored or {})), background=True)
 
     def request(self) -> tuple[int, int, int] | None:
         """Wait for the worker to ask for a part; None the first time, else where the
@@ -382,7 +384,9 @@ class PartedRun:
     read, the slowest read: the workers unpickle their shares meanwhile), or to be read by
     each process itself (`share_out`, a SQLite workspace: see app.services.book_shares);
     then a part of a worker's share that comes to this process is read here, and one that
-    comes to another worker is read there.
+    comes to another worker is read there. This process reads its own share only once the
+    workers have their usage (`result`): a worker starts on its parts as soon as it has read
+    its share, rather than waiting, idle, for this process to read its own.
 
     With `rows`, every part makes the rows of its new findings (those whose keys are not
     in `stored`, the period's stored findings' hashes by key; see `part_found`).
@@ -397,6 +401,7 @@ class PartedRun:
         self.rows = rows
         self.stored = dict(stored or {})
         self._reads: tuple[BookShares, Any] | None = None  # see share_out
+        self._mine: range = range(0)  # the parts this process reads itself (see share_out)
         self._usage: dict[Key, list[tuple]] = {}
 
     @property
@@ -424,8 +429,9 @@ class PartedRun:
             worker.send_shares(self.period, {n: self.parts[n] for n in share})
 
     def share_out(self, shares: BookShares, path: str, connection: Any) -> None:
-        """Have each worker read its share from the SQLite workspace file at `path`, and
-        read this process's on `connection` (a DBAPI connection in the run's snapshot)."""
+        """Have each worker read its share from the SQLite workspace file at `path`; this
+        process reads its own on `connection` (a DBAPI connection in the run's snapshot)
+        once the workers have their usage (see `result`)."""
         assert shares.count == self.count and self.helpers and self.parts is None
         self.parts = [None] * shares.count
         self.queue = _Queue(shares.count)
@@ -433,9 +439,15 @@ class PartedRun:
         held = self._shares()
         for worker, share in zip(self.helpers, held, strict=True):
             worker.send_shares(self.period, ShareJob(path, shares, tuple(share)))
-        mine = range(0, min((share.start for share in held), default=shares.count))
-        for n, part in shares.read(connection, mine).items():
-            self.parts[n] = part
+        self._mine = range(0, min((share.start for share in held), default=shares.count))
+
+    def _read_mine(self) -> None:
+        """This process's share, read in one go (after `share_out`); each part is put in
+        place whole, usage and all, for a thread that hands it to a worker may look."""
+        assert self.parts is not None and self._reads is not None
+        shares, connection = self._reads
+        for n, part in shares.read(connection, self._mine).items():
+            self.parts[n] = _with_usage(part, self._usage)
 
     def result(self, book: Book) -> Found:
         """The whole book's findings, merged from its parts'. After `share_out`, `book`
@@ -450,7 +462,9 @@ class PartedRun:
                 held.update(dict.fromkeys(part.keys(), n))
                 part.usage = {}
         self._usage = book.usage
-        theirs: dict[Key, list[tuple]] = {}  # the usage of the parts not read here
+        # The usage of the parts not read here (after `share_out`: all of it, as this
+        # process reads its share only once the workers have their usage).
+        theirs: dict[Key, list[tuple]] = {}
         for key, groups in book.usage.items():
             n = held.get(key)
             if n is None:
@@ -469,6 +483,8 @@ class PartedRun:
                                           daemon=True, name="trueup-reconcile-worker")
                 thread.start()
                 threads.append(thread)
+            if self._reads is not None:
+                self._read_mine()
             while (n := self.queue.front()) is not None:
                 found[n] = self._here(self._part(n))
             for thread in threads:

@@ -10,6 +10,7 @@ import pickle
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import replace
 from datetime import date
@@ -25,6 +26,7 @@ from app.models import usage_days
 from app.models.entities import PsaBillingLine
 from app.models.review import Finding
 from app.models.workspace import Workspace
+from app.services.book_shares import BookShares
 from app.services.finding_rows import (
     ACTION,
     finding_values,
@@ -453,6 +455,51 @@ def test_reconcile_period_uses_workers_for_a_big_book(demo, tmp_path, monkeypatc
     assert reports[:4] == reports[4:] and reports[1] and reports[3] != reports[1]
     rerun = reports[2]
     assert rerun.changed and rerun.unchanged and rerun.new + rerun.resolved
+
+
+def test_this_process_reads_its_share_once_the_workers_have_their_usage(
+        demo, tmp_path, monkeypatch):
+    """A worker starts on its parts as soon as it has read its share: its usage is sent
+    before this process reads its own share, not after (the worker would wait, idle)."""
+    path = tmp_path / "book.sqlite"
+    shutil.copy2(demo, path)
+    events: list[object] = []
+    real_taking, real_read = Worker.start_taking, BookShares.read
+
+    def taking(self, usage, **how):  # noqa: ANN001, ANN202
+        real_taking(self, usage, **how)
+        events.append("usage sent")
+
+    def read(self, connection, parts):  # noqa: ANN001, ANN202
+        events.append(("read here", tuple(parts)))
+        return real_read(self, connection, parts)
+
+    monkeypatch.setattr(Worker, "start_taking", taking)
+    monkeypatch.setattr(BookShares, "read", read)
+    monkeypatch.setattr(worker_module, "available_cores", lambda: 2)
+    monkeypatch.setattr(worker_module, "MIN_SUBSCRIPTIONS", 1)
+    ws = Workspace.open(path)
+    try:
+        report = reconcile_period(ws, PERIOD.label, user="ann")
+    finally:
+        ws.close()
+    assert report.findings
+    share = range(worker_module.PARTS_PER_PROCESS + 1)  # the worker's is one part fewer
+    assert events[:2] == ["usage sent", ("read here", tuple(share))]
+
+
+def test_a_worker_still_reading_its_share_does_not_hold_this_process_up(monkeypatch):
+    """The usage goes to a worker in the background: however much of it there is (more
+    than a pipe holds), a worker that has not read it yet (here, one asleep) does not keep
+    this process from going on to read its own share."""
+    monkeypatch.setattr(worker_module, "_command",
+                        lambda: [sys.executable, "-c", "import time; time.sleep(120)"])
+    usage = {(1, f"sub-{n}"): [("usage", "x" * 100)] for n in range(10_000)}  # a megabyte
+    with workers(1) as (worker,):
+        sending = threading.Thread(target=worker.start_taking, args=(usage,), daemon=True)
+        sending.start()
+        sending.join(timeout=30)
+        assert not sending.is_alive()
 
 
 def _stored(ws: Workspace) -> list[tuple]:
