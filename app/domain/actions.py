@@ -58,9 +58,12 @@ class PsaAction:
 def desired_text(desired: dict[str, str]) -> str:
     """`json.dumps(desired, sort_keys=True)`, written directly when every key and value is
     text (as they always are): the same characters, without building an encoder."""
-    if not all(type(k) is str and type(v) is str for k, v in desired.items()):
-        return json.dumps(desired, sort_keys=True)
-    return "{" + ", ".join(f"{_text(k)}: {_text(v)}" for k, v in sorted(desired.items())) + "}"
+    pairs = []
+    for key, value in sorted(desired.items()):
+        if type(key) is not str or type(value) is not str:
+            return json.dumps(desired, sort_keys=True)
+        pairs.append(f"{_text(key)}: {_text(value)}")
+    return "{" + ", ".join(pairs) + "}"
 
 
 _text = json.encoder.encode_basestring_ascii  # json.dumps's own string encoder

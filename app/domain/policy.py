@@ -17,6 +17,7 @@ from enum import StrEnum
 from typing import Any
 
 from app.domain.daycount import DayCountConvention
+from app.domain.lazy import computed_once
 from app.domain.money import (
     DEFAULT_ROUNDING,
     ROUNDING_RULES,
@@ -350,13 +351,27 @@ class BillingPolicy:
         return "global default"
 
     def describe(self, keys: Iterable[str] | None = None) -> list[str]:
-        """'true_up = one-time (global default)' per key: the policy that chose an action."""
+        """'true_up = one-time (global default)' per key: the policy that chose an action.
+        A new list each time, written once per tuple of keys (every finding of a
+        subscription's kind asks for the same keys of the same policy)."""
+        if not isinstance(keys, tuple):
+            return self._described(keys)
+        texts = self._descriptions.get(keys)
+        if texts is None:
+            texts = self._descriptions[keys] = tuple(self._described(keys))
+        return list(texts)
+
+    def _described(self, keys: Iterable[str] | None) -> list[str]:
         wanted = None if keys is None else set(keys)
         return [
             f"{name} = {text} ({where})"
             for name, text, where in self.sources
             if wanted is None or name in wanted
         ]
+
+    @computed_once
+    def _descriptions(self) -> dict[tuple[str, ...], tuple[str, ...]]:
+        return {}
 
 
 _REFS = str | Iterable[str] | None

@@ -88,6 +88,18 @@ def test_most_specific_scope_wins_each_key_independently():
     assert resolve_policy(rules).true_up is TrueUpMode.NONE
 
 
+def test_a_policy_described_again_by_the_same_keys_says_the_same_in_a_new_list():
+    policy = resolve_policy([rule("global", "", "true_up", "none")])
+    keys = ("true_up", "markup")
+    first = policy.describe(keys)
+    assert first == policy.describe(list(keys)) == [
+        "true_up = none (global)", "markup = fixed (global default)"]
+    first.append("changed by its caller")
+    assert policy.describe(keys) == policy.describe(list(keys))
+    assert policy.describe(("markup",)) == ["markup = fixed (global default)"]
+    assert policy == resolve_policy([rule("global", "", "true_up", "none")])  # no new state
+
+
 def test_several_references_for_one_scope_first_wins():
     rules = [rule("customer", "v-1", "decreases", "defer"),
              rule("customer", "psa-1", "decreases", "credit")]
