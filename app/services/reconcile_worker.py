@@ -442,8 +442,8 @@ class PartedRun:
         self._mine = range(0, min((share.start for share in held), default=shares.count))
 
     def _read_mine(self) -> None:
-        """This process's share, read in one go (after `share_out`); each part is put in
-        place whole, usage and all, for a thread that hands it to a worker may look."""
+        """This process's share, read in one go (after `share_out`). Each part is put in
+        place whole, its usage attached: a thread giving parts to a worker may send it."""
         assert self.parts is not None and self._reads is not None
         shares, connection = self._reads
         for n, part in shares.read(connection, self._mine).items():
