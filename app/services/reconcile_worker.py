@@ -456,26 +456,17 @@ class PartedRun:
             return merge_found([self._here(book)])
         self.hand_out(book)
         assert self.parts is not None
-        held: dict[Key, int] = {}
-        for n, part in enumerate(self.parts):
-            if part is not None:
-                held.update(dict.fromkeys(part.keys(), n))
-                part.usage = {}
         self._usage = book.usage
-        # The usage of the parts not read here (after `share_out`: all of it, as this
-        # process reads its share only once the workers have their usage).
-        theirs: dict[Key, list[tuple]] = {}
-        for key, groups in book.usage.items():
-            n = held.get(key)
-            if n is None:
-                theirs[key] = groups
-            else:
-                self.parts[n].usage[key] = groups  # type: ignore[union-attr]
+        if self._reads is None:  # handed out, read: each part takes its usage now
+            for part in self.parts:
+                _with_usage(part, book.usage)  # type: ignore[arg-type]
         found: dict[int, PartFound] = {}  # by part, filled here and by the threads
         threads = []
         with prompt_threads():
             for worker, share in zip(self.helpers, self._shares(), strict=True):
-                usage = theirs if self._reads is not None else {  # handed out: its shares'
+                # After `share_out` no part is read here yet (see `_read_mine`): a worker
+                # is sent all the usage; handed out, its shares'.
+                usage = book.usage if self._reads is not None else {
                     key: groups for n in share
                     for key, groups in self.parts[n].usage.items()}  # type: ignore[union-attr]
                 worker.start_taking(usage, rows=self.rows, stored=self.stored)

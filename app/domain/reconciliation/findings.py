@@ -186,9 +186,6 @@ _PLAIN = frozenset({str, int, bool, float, type(None)})
 
 def _scalar(value: Any) -> Any:
     """A date, Decimal or Fraction as `jsonable` writes it (json.dumps's `default`)."""
-    if type(value) is Decimal:  # nearly every value handed over: format_decimal, inline
-        text = str(value)
-        return text if "E" not in text else format(value, "f")
     if isinstance(value, Decimal):
         return format_decimal(value)
     if isinstance(value, date):
